@@ -10,3 +10,5 @@ pub mod pb {
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         include_bytes!(concat!(env!("OUT_DIR"), "/ansinh_v1_descriptor.bin"));
 }
+
+pub mod convert;

@@ -1,1 +1,40 @@
-//! placeholder
+//! Real MySQL databases for tests, one per test, dropped afterwards.
+//!
+//! Tests in this workspace assert behaviour against a real server (STYLE.md rule 7), and each
+//! needs a database nobody else writes to. [`TestDatabase::new`] creates an empty, uniquely
+//! named `utf8mb4` database and drops it when the value goes out of scope; migrating it is the
+//! caller's business, so this crate knows nothing about the schema. The server is chosen once
+//! per process: `TEST_DATABASE_URL` if set, else a MySQL/MariaDB answering as `root` without a
+//! password on `127.0.0.1:3306`, else a MariaDB this crate starts itself and shares between
+//! test processes. [`ThrowawayServer`] is the same machinery as a public API, for tests that
+//! need a server of their own to stop and restart.
+//!
+//! Environment variables:
+//! - `TEST_DATABASE_URL` — `mysql://user:password@host:port[/ignored]`: the server to create
+//!   test databases on. Its database part is ignored; the user needs `CREATE`, `DROP` and
+//!   (to clean up after a crashed test) `PROCESS`/`CONNECTION_ADMIN` privileges.
+//! - `ANSINH_TEST_MARIADB_DIR` — where the shared throwaway MariaDB keeps its data directory,
+//!   lock and port file; default `<cargo target dir>/test-mariadb`.
+
+mod database;
+mod mariadb;
+mod server;
+mod shared;
+mod url;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use database::TestDatabase;
+pub use server::{ThrowawayError, ThrowawayServer};
+
+/// `<pid>_<n>_<nanos>`: unique among concurrent test processes on one machine (pid), within a
+/// process (counter), and across a pid being reused by a later run (clock).
+pub(crate) fn unique_suffix() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.subsec_nanos());
+    format!("{}_{n}_{nanos}", std::process::id())
+}

@@ -1,0 +1,50 @@
+//! `grpc.health.v1`: the server is SERVING only while MySQL answers. A background task asks
+//! MySQL at a fixed interval and flips the overall status and every ansinh.v1 service's status
+//! together, so a load balancer stops sending calls while the database is away and resumes
+//! when it returns, without a restart.
+
+use std::time::Duration;
+
+use ansinh_proto::pb;
+use tonic::server::NamedService;
+use tonic_health::{ServingStatus, server::HealthReporter};
+
+use crate::db::Db;
+
+/// The names health is reported under: "" (the whole server) and each ansinh.v1 service.
+fn service_names() -> [&'static str; 3] {
+    use pb::{
+        indicator_service_server::IndicatorServiceServer,
+        region_service_server::RegionServiceServer,
+    };
+    [
+        "",
+        <RegionServiceServer<crate::services::Regions> as NamedService>::NAME,
+        <IndicatorServiceServer<crate::services::Indicators> as NamedService>::NAME,
+    ]
+}
+
+/// Runs until aborted, keeping the reported status in line with MySQL's.
+pub(crate) async fn watch(db: Db, reporter: HealthReporter, interval: Duration) {
+    let mut serving = None;
+    loop {
+        let answers = db.ping().await.is_ok();
+        if serving != Some(answers) {
+            let status = if answers {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            for name in service_names() {
+                reporter.set_service_status(name, status).await;
+            }
+            if answers {
+                tracing::info!("database answers; health is SERVING");
+            } else {
+                tracing::warn!("database does not answer; health is NOT_SERVING");
+            }
+            serving = Some(answers);
+        }
+        tokio::time::sleep(interval).await;
+    }
+}

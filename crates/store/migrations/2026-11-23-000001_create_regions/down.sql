@@ -1,0 +1,3 @@
+DROP TABLE region_lineage;
+DROP TABLE region_members;
+DROP TABLE regions;

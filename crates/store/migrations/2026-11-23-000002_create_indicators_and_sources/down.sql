@@ -1,0 +1,2 @@
+DROP TABLE sources;
+DROP TABLE indicators;

@@ -1,0 +1,3 @@
+DROP TABLE targets;
+DROP TABLE observation_history;
+DROP TABLE observations;

@@ -1,0 +1,355 @@
+//! The bundled reference data on a real database: counts, versions, lineage, catalog, and
+//! idempotence down to table checksums.
+
+use std::time::Instant;
+
+use ansinh_model::{IndicatorCode, LineageKind, RegionCode, RegionLevel};
+use ansinh_store::queries::{
+    indicator_by_code, lineage_predecessors, lineage_successors, list_indicators, region_at,
+    regions_valid_at,
+};
+use ansinh_store::schema::{indicators, region_lineage, regions};
+use ansinh_store::{AsyncMysqlConnection, TableCounts, install_reference_data};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel_async::RunQueryDsl;
+
+use super::date;
+
+fn code(text: &str) -> RegionCode {
+    RegionCode::parse(text).unwrap()
+}
+
+#[derive(QueryableByName, Debug, PartialEq, Eq)]
+struct Checksum {
+    #[diesel(sql_type = Text, column_name = "Table")]
+    table: String,
+    #[diesel(sql_type = Nullable<BigInt>, column_name = "Checksum")]
+    checksum: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct TableName {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// `CHECKSUM TABLE` of every table: equal before and after means no row changed.
+async fn checksums(conn: &mut AsyncMysqlConnection) -> Vec<Checksum> {
+    let tables = diesel::sql_query(
+        "SELECT table_name AS name FROM information_schema.tables \
+         WHERE table_schema = DATABASE() ORDER BY table_name",
+    )
+    .load::<TableName>(conn)
+    .await
+    .unwrap();
+    let mut sums = Vec::new();
+    for TableName { name } in tables {
+        // A table name cannot be bound; these come from information_schema.
+        let sum = diesel::sql_query(format!("CHECKSUM TABLE `{name}`"))
+            .get_result::<Checksum>(conn)
+            .await
+            .unwrap();
+        sums.push(sum);
+    }
+    sums
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_install_creates_both_generations_and_a_second_changes_nothing() {
+    let (_db, mut conn) = super::migrated().await;
+
+    let started = Instant::now();
+    let first = install_reference_data(&mut conn).await.unwrap();
+    eprintln!(
+        "reference install on an empty database took {:?}",
+        started.elapsed()
+    );
+    // VN + 52 old-only + 11 continuous + 23 new provinces + 696 + 10,035 + 3,321.
+    assert_eq!(
+        first.regions,
+        TableCounts {
+            inserted: 1 + 52 + 11 + 23 + 696 + 10_035 + 3_321,
+            updated: 0,
+            unchanged: 0
+        }
+    );
+    assert_eq!(first.lineage.inserted, 52);
+    assert_eq!(first.indicators.inserted, 28);
+
+    let before = checksums(&mut conn).await;
+    assert!(
+        before
+            .iter()
+            .any(|sum| sum.table.ends_with(".regions") && sum.checksum.is_some())
+    );
+    let started = Instant::now();
+    let second = install_reference_data(&mut conn).await.unwrap();
+    eprintln!(
+        "reference re-install (no changes) took {:?}",
+        started.elapsed()
+    );
+    assert!(!second.changed(), "{second:?}");
+    assert_eq!(second.regions.unchanged, first.regions.inserted);
+    assert_eq!(second.lineage.unchanged, 52);
+    assert_eq!(second.indicators.unchanged, 28);
+    assert_eq!(
+        checksums(&mut conn).await,
+        before,
+        "a second install must change no row"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_date_sees_its_own_generation() {
+    let (_db, mut conn) = super::with_reference_data().await;
+    let conn = &mut conn;
+    let (before, after) = (date("2024-06-01"), date("2025-08-01"));
+    assert_eq!(
+        regions_valid_at(conn, RegionLevel::Nation, before)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        regions_valid_at(conn, RegionLevel::Province, before)
+            .await
+            .unwrap(),
+        63
+    );
+    assert_eq!(
+        regions_valid_at(conn, RegionLevel::District, before)
+            .await
+            .unwrap(),
+        696
+    );
+    assert_eq!(
+        regions_valid_at(conn, RegionLevel::Commune, before)
+            .await
+            .unwrap(),
+        10_035
+    );
+    assert_eq!(
+        regions_valid_at(conn, RegionLevel::Nation, after)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        regions_valid_at(conn, RegionLevel::Province, after)
+            .await
+            .unwrap(),
+        34
+    );
+    assert_eq!(
+        regions_valid_at(conn, RegionLevel::District, after)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        regions_valid_at(conn, RegionLevel::Commune, after)
+            .await
+            .unwrap(),
+        3_321
+    );
+    // The boundary days themselves.
+    assert_eq!(
+        regions_valid_at(conn, RegionLevel::Province, date("2025-06-30"))
+            .await
+            .unwrap(),
+        63
+    );
+    assert_eq!(
+        regions_valid_at(conn, RegionLevel::Province, date("2025-07-01"))
+            .await
+            .unwrap(),
+        34
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn merged_lam_dong_has_old_68_60_67_as_exact_predecessors() {
+    let (_db, mut conn) = super::with_reference_data().await;
+    let conn = &mut conn;
+    let old = region_at(conn, &code("68"), date("2024-06-01"))
+        .await
+        .unwrap()
+        .unwrap();
+    let new = region_at(conn, &code("68"), date("2025-08-01"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(old.id, new.id, "code 68 names two territories");
+    assert_eq!(old.region.name, "Lâm Đồng");
+    assert_eq!(new.region.name_vi.as_deref(), Some("Tỉnh Lâm Đồng"));
+    assert_eq!(old.region.validity.to, Some(date("2025-06-30")));
+    assert_eq!(new.region.validity.from, date("2025-07-01"));
+    assert_eq!(new.region.parent, Some(code("VN")));
+
+    let predecessors = lineage_predecessors(conn, new.id).await.unwrap();
+    let codes: Vec<&str> = predecessors
+        .iter()
+        .map(|e| e.region.region.code.as_str())
+        .collect();
+    assert_eq!(codes, ["60", "67", "68"]);
+    for edge in &predecessors {
+        assert_eq!(edge.kind, LineageKind::Merge);
+        assert!(!edge.approximate, "province lineage is exact");
+        assert_eq!(edge.effective_date, date("2025-07-01"));
+        assert_eq!(edge.region.region.validity.to, Some(date("2025-06-30")));
+    }
+    assert_eq!(predecessors[2].region.id, old.id);
+
+    let successors = lineage_successors(conn, predecessors[0].region.id)
+        .await
+        .unwrap();
+    assert_eq!(successors.len(), 1);
+    assert_eq!(successors[0].region.id, new.id);
+    assert!(lineage_successors(conn, new.id).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unchanged_province_is_one_version_without_lineage() {
+    let (_db, mut conn) = super::with_reference_data().await;
+    let conn = &mut conn;
+    for unchanged in ["01", "04", "46"] {
+        let before = region_at(conn, &code(unchanged), date("2024-06-01"))
+            .await
+            .unwrap()
+            .unwrap();
+        let after = region_at(conn, &code(unchanged), date("2025-08-01"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            before.id, after.id,
+            "{unchanged} did not change on 2025-07-01"
+        );
+        assert_eq!(before.region.validity.to, None);
+        assert!(
+            lineage_predecessors(conn, before.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            lineage_successors(conn, before.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+    // Its districts (abolished) and old communes hang under the same version as its new ones.
+    let hanoi = region_at(conn, &code("01"), date("2025-08-01"))
+        .await
+        .unwrap()
+        .unwrap();
+    let old_commune = region_at(conn, &code("00001"), date("2024-06-01"))
+        .await
+        .unwrap()
+        .unwrap();
+    let district = old_commune.parent_id.unwrap();
+    let district = ansinh_store::queries::region_by_id(conn, district)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(district.region.level, RegionLevel::District);
+    assert_eq!(district.parent_id, Some(hanoi.id));
+    let new_commune = region_at(conn, &code("00004"), date("2025-08-01"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(new_commune.parent_id, Some(hanoi.id));
+    assert_eq!(new_commune.region.kind.as_deref(), Some("Phường"));
+    assert!(
+        region_at(conn, &code("001"), date("2025-08-01"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn default_catalog_is_installed_with_ratio_parts_resolved() {
+    let (_db, mut conn) = super::with_reference_data().await;
+    let conn = &mut conn;
+    let rate = indicator_by_code(conn, &IndicatorCode::parse("hi_coverage_rate").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        rate.indicator.numerator.unwrap().as_str(),
+        "hi_participants"
+    );
+    assert_eq!(rate.indicator.denominator.unwrap().as_str(), "population");
+    assert_eq!(rate.indicator.unit.as_str(), "percent");
+    let all = list_indicators(conn).await.unwrap();
+    assert_eq!(all.len(), 28);
+    let codes: Vec<&str> = all.iter().map(|r| r.indicator.code.as_str()).collect();
+    let mut sorted = codes.clone();
+    sorted.sort_unstable();
+    assert_eq!(codes, sorted, "listed in code order");
+    assert!(
+        indicator_by_code(conn, &IndicatorCode::parse("no_such").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reinstall_repairs_exactly_what_was_changed() {
+    let (_db, mut conn) = super::with_reference_data().await;
+    let conn = &mut conn;
+    let new_68 = region_at(conn, &code("68"), date("2025-08-01"))
+        .await
+        .unwrap()
+        .unwrap();
+    diesel::update(regions::table.find(new_68.id))
+        .set(regions::name.eq("Lam Dong (edited)"))
+        .execute(conn)
+        .await
+        .unwrap();
+    diesel::delete(region_lineage::table.filter(region_lineage::to_region_id.eq(new_68.id)))
+        .execute(conn)
+        .await
+        .unwrap();
+    let population: u32 = indicators::table
+        .filter(indicators::code.eq("population"))
+        .select(indicators::id)
+        .first(conn)
+        .await
+        .unwrap();
+    // Make hi_coverage_rate divide by the wrong part.
+    diesel::update(indicators::table.filter(indicators::code.eq("hi_coverage_rate")))
+        .set(indicators::numerator_id.eq(Some(population)))
+        .execute(conn)
+        .await
+        .unwrap();
+
+    let report = install_reference_data(conn).await.unwrap();
+    assert_eq!((report.regions.inserted, report.regions.updated), (0, 1));
+    assert_eq!((report.lineage.inserted, report.lineage.updated), (3, 0));
+    assert_eq!(
+        (report.indicators.inserted, report.indicators.updated),
+        (0, 1)
+    );
+    let repaired = region_at(conn, &code("68"), date("2025-08-01"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(repaired.region.name, "Lâm Đồng");
+    assert_eq!(
+        lineage_predecessors(conn, new_68.id).await.unwrap().len(),
+        3
+    );
+    let rate = indicator_by_code(conn, &IndicatorCode::parse("hi_coverage_rate").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        rate.indicator.numerator.unwrap().as_str(),
+        "hi_participants"
+    );
+}

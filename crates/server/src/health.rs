@@ -5,24 +5,9 @@
 
 use std::time::Duration;
 
-use ansinh_proto::pb;
-use tonic::server::NamedService;
 use tonic_health::{ServingStatus, server::HealthReporter};
 
 use crate::db::Db;
-
-/// The names health is reported under: "" (the whole server) and each ansinh.v1 service.
-fn service_names() -> [&'static str; 3] {
-    use pb::{
-        indicator_service_server::IndicatorServiceServer,
-        region_service_server::RegionServiceServer,
-    };
-    [
-        "",
-        <RegionServiceServer<crate::services::Regions> as NamedService>::NAME,
-        <IndicatorServiceServer<crate::services::Indicators> as NamedService>::NAME,
-    ]
-}
 
 /// Runs until aborted, keeping the reported status in line with MySQL's.
 pub(crate) async fn watch(db: Db, reporter: HealthReporter, interval: Duration) {
@@ -35,7 +20,7 @@ pub(crate) async fn watch(db: Db, reporter: HealthReporter, interval: Duration) 
             } else {
                 ServingStatus::NotServing
             };
-            for name in service_names() {
+            for name in std::iter::once("").chain(crate::services::NAMES.iter().copied()) {
                 reporter.set_service_status(name, status).await;
             }
             if answers {

@@ -6,9 +6,11 @@
 //! `ansinh-model`, because callers need both: the id to join further, the domain value to
 //! apply rules and to answer clients.
 
+pub mod import_runs;
 pub mod indicators;
 pub mod regions;
 
+pub use import_runs::{ImportRunRecord, import_run, list_import_runs};
 pub use indicators::{IndicatorRecord, indicator_by_code, list_indicators};
 pub use regions::{
     LineageEdge, RegionCursor, RegionFilter, RegionRecord, count_regions, fold_region_names,

@@ -1,0 +1,89 @@
+//! Reading the import ledger: runs newest first, and one run with its files and rejections.
+//! The importer writes the ledger; the server's ImportService and `ansinh-import runs` read it
+//! through these functions.
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
+
+use crate::{
+    StoreError,
+    models::{ImportRunFileRow, ImportRunRejectionRow, ImportRunRow},
+    schema::{import_run_files, import_run_rejections, import_runs},
+};
+
+/// A run with its input files (and, from [`import_run`], its rejections).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRunRecord {
+    pub run: ImportRunRow,
+    pub files: Vec<ImportRunFileRow>,
+    pub rejections: Vec<ImportRunRejectionRow>,
+}
+
+/// Up to `limit` runs older than `before` (a run id), newest first, with their files.
+pub async fn list_import_runs(
+    conn: &mut AsyncMysqlConnection,
+    before: Option<u64>,
+    limit: u32,
+) -> Result<Vec<ImportRunRecord>, StoreError> {
+    let mut query = import_runs::table.select(ImportRunRow::as_select()).into_boxed();
+    if let Some(before) = before {
+        query = query.filter(import_runs::id.lt(before));
+    }
+    let runs = query
+        .order(import_runs::id.desc())
+        .limit(i64::from(limit))
+        .load(conn)
+        .await?;
+    let ids: Vec<u64> = runs.iter().map(|run| run.id).collect();
+    let files: Vec<ImportRunFileRow> = import_run_files::table
+        .filter(import_run_files::run_id.eq_any(&ids))
+        .order((import_run_files::run_id, import_run_files::ordinal))
+        .select(ImportRunFileRow::as_select())
+        .load(conn)
+        .await?;
+    let mut files_by_run: BTreeMap<u64, Vec<ImportRunFileRow>> = BTreeMap::new();
+    for file in files {
+        files_by_run.entry(file.run_id).or_default().push(file);
+    }
+    Ok(runs
+        .into_iter()
+        .map(|run| ImportRunRecord {
+            files: files_by_run.remove(&run.id).unwrap_or_default(),
+            run,
+            rejections: Vec::new(),
+        })
+        .collect())
+}
+
+/// One run with its files and its first `max_rejections` rejections, in input order.
+pub async fn import_run(
+    conn: &mut AsyncMysqlConnection,
+    id: u64,
+    max_rejections: u32,
+) -> Result<Option<ImportRunRecord>, StoreError> {
+    let Some(run) = import_runs::table
+        .find(id)
+        .select(ImportRunRow::as_select())
+        .first(conn)
+        .await
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let files = import_run_files::table
+        .filter(import_run_files::run_id.eq(id))
+        .order(import_run_files::ordinal)
+        .select(ImportRunFileRow::as_select())
+        .load(conn)
+        .await?;
+    let rejections = import_run_rejections::table
+        .filter(import_run_rejections::run_id.eq(id))
+        .order(import_run_rejections::ordinal)
+        .limit(i64::from(max_rejections))
+        .select(ImportRunRejectionRow::as_select())
+        .load(conn)
+        .await?;
+    Ok(Some(ImportRunRecord { run, files, rejections }))
+}

@@ -2,8 +2,12 @@
 //! messages infallibly; request values become domain values through `TryFrom`-style parsers that
 //! fail with the name of the field, so the server can answer with a field violation.
 
+use std::fmt::Display;
+
 use ansinh_model::{
-    Indicator, IndicatorKind, LineageKind, NaiveDate, Period, Qualifier, Region, RegionLevel, Unit,
+    Attainment, AttainmentStatus, Change, ChangeUnit, Decimal, Indicator, IndicatorKind,
+    LineageKind, NaiveDate, Period, Qualifier, Quantity, Region, RegionLevel, RollUp, Unit,
+    format_decimal,
 };
 
 use crate::pb;
@@ -12,6 +16,19 @@ use crate::pb;
 pub fn date_text(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
+
+/// A decimal as the wire carries it: normalized text ("94.56", "-39252", never "94.560000").
+pub fn decimal_text(value: Decimal) -> String {
+    format_decimal(value)
+}
+
+/// An optional decimal: empty text when absent.
+pub fn optional_decimal_text(value: Option<Decimal>) -> String {
+    value.map(decimal_text).unwrap_or_default()
+}
+
+/// The most missing regions a [`pb::Completeness`] lists.
+pub const MAX_MISSING_LISTED: usize = 100;
 
 impl From<RegionLevel> for pb::RegionLevel {
     fn from(level: RegionLevel) -> Self {
@@ -57,6 +74,82 @@ impl From<Unit> for pb::Unit {
             Unit::Vnd => Self::Vnd,
             Unit::Count => Self::Count,
         }
+    }
+}
+
+impl From<ChangeUnit> for pb::Unit {
+    fn from(unit: ChangeUnit) -> Self {
+        match unit {
+            ChangeUnit::Persons => Self::Persons,
+            ChangeUnit::PercentagePoints => Self::PercentagePoints,
+            ChangeUnit::Vnd => Self::Vnd,
+            ChangeUnit::Count => Self::Count,
+        }
+    }
+}
+
+impl From<AttainmentStatus> for pb::AttainmentStatus {
+    fn from(status: AttainmentStatus) -> Self {
+        match status {
+            AttainmentStatus::Met => Self::Met,
+            AttainmentStatus::NotMet => Self::NotMet,
+            AttainmentStatus::NoTarget => Self::NoTarget,
+            AttainmentStatus::NoData => Self::NoData,
+        }
+    }
+}
+
+/// The wire value of a qualifier, for the `Qualifier` fields next to a decimal.
+pub fn qualifier(qualifier: Qualifier) -> i32 {
+    pb::Qualifier::from(qualifier).into()
+}
+
+/// The change of a value against `reference`, the figure of `reference_period` it was
+/// computed from (the model's [`Change`] does not repeat them).
+pub fn change(change: &Change, reference_period: Period, reference: Quantity) -> pb::Change {
+    pb::Change {
+        reference_period: Some(pb::Period::from(reference_period)),
+        reference_value: decimal_text(reference.value),
+        absolute: decimal_text(change.absolute.value),
+        absolute_unit: pb::Unit::from(change.absolute_unit).into(),
+        relative_percent: change
+            .relative_percent
+            .map(|relative| decimal_text(relative.value))
+            .unwrap_or_default(),
+        qualifier: qualifier(change.absolute.qualifier),
+    }
+}
+
+/// How complete a roll-up is; regions are named by `K`'s text (their codes), at most
+/// [`MAX_MISSING_LISTED`] of them.
+pub fn completeness<K: Display>(roll_up: &RollUp<K>) -> pb::Completeness {
+    pb::Completeness {
+        reporting: i32::try_from(roll_up.reporting).unwrap_or(i32::MAX),
+        expected: i32::try_from(roll_up.expected).unwrap_or(i32::MAX),
+        missing_region_codes: roll_up
+            .missing
+            .iter()
+            .take(MAX_MISSING_LISTED)
+            .map(ToString::to_string)
+            .collect(),
+    }
+}
+
+/// The assessment part of a [`pb::TargetAttainment`]: difference, attainment percentage,
+/// status, shortfall and the year-to-date flag. The caller fills in region, actual and target.
+pub fn attainment(attainment: &Attainment) -> pb::TargetAttainment {
+    pb::TargetAttainment {
+        difference: optional_decimal_text(attainment.difference.map(|d| d.value)),
+        difference_unit: if attainment.difference.is_some() {
+            pb::Unit::from(attainment.difference_unit).into()
+        } else {
+            pb::Unit::Unspecified.into()
+        },
+        attainment_percent: optional_decimal_text(attainment.attainment_percent.map(|p| p.value)),
+        status: pb::AttainmentStatus::from(attainment.status).into(),
+        shortfall: optional_decimal_text(attainment.shortfall_persons.map(|s| s.value)),
+        year_to_date: attainment.year_to_date,
+        ..pb::TargetAttainment::default()
     }
 }
 
@@ -143,6 +236,72 @@ mod tests {
         assert_eq!(period.text, "2025-01/2025-05");
         assert_eq!(period.start_date, "2025-01-01");
         assert_eq!(period.end_date, "2025-05-31");
+    }
+
+    #[test]
+    fn changes_carry_their_reference_and_percentage_points() {
+        let period = |text| Period::parse(text).unwrap();
+        let exact = |text: &str| Quantity::exact(text.parse().unwrap());
+        let reference = exact("93.65");
+        let computed = Change::between(exact("94.56"), reference, Unit::Percent);
+        let wire = change(&computed, period("2023-12-31"), reference);
+        assert_eq!(wire.absolute, "0.91");
+        assert_eq!(wire.absolute_unit, pb::Unit::PercentagePoints as i32);
+        assert_eq!(wire.reference_value, "93.65");
+        assert_eq!(wire.reference_period.unwrap().text, "2023-12-31");
+        assert_eq!(wire.relative_percent, "0.97");
+        assert_eq!(wire.qualifier, pb::Qualifier::Exact as i32);
+
+        let persons = Change::between(exact("1229935"), exact("1269187"), Unit::Persons);
+        let wire = change(&persons, period("2024-12-31"), exact("1269187"));
+        assert_eq!(wire.absolute, "-39252");
+        assert_eq!(wire.relative_percent, "-3.09");
+    }
+
+    #[test]
+    fn completeness_lists_at_most_a_hundred_missing_regions() {
+        let roll_up = RollUp::<u32> {
+            value: None,
+            numerator: None,
+            denominator: None,
+            reporting: 1,
+            expected: 202,
+            missing: (0..201).collect(),
+        };
+        let wire = completeness(&roll_up);
+        assert_eq!((wire.reporting, wire.expected), (1, 202));
+        assert_eq!(wire.missing_region_codes.len(), MAX_MISSING_LISTED);
+        assert_eq!(wire.missing_region_codes[0], "0");
+    }
+
+    #[test]
+    fn attainments_report_differences_in_points_and_leave_unknowns_empty() {
+        let period = |text| Period::parse(text).unwrap();
+        let met = Attainment::assess(
+            Some((
+                Quantity::exact("94.56".parse().unwrap()),
+                period("2024-12-31"),
+            )),
+            Some(("93.65".parse().unwrap(), period("2024"))),
+            Unit::Percent,
+            IndicatorKind::Ratio,
+            None,
+        );
+        let wire = attainment(&met);
+        assert_eq!(wire.status, pb::AttainmentStatus::Met as i32);
+        assert_eq!(wire.difference, "0.91");
+        assert_eq!(wire.difference_unit, pb::Unit::PercentagePoints as i32);
+        assert_eq!(wire.attainment_percent, "100.97");
+        assert_eq!(wire.shortfall, "");
+        assert!(!wire.year_to_date);
+
+        let no_target = Attainment::assess(None, None, Unit::Percent, IndicatorKind::Ratio, None);
+        let wire = attainment(&no_target);
+        assert_eq!(wire.status, pb::AttainmentStatus::NoTarget as i32);
+        assert_eq!(
+            (wire.difference.as_str(), wire.difference_unit),
+            ("", pb::Unit::Unspecified as i32)
+        );
     }
 
     #[test]

@@ -15,6 +15,17 @@ pub enum ApiError {
     /// The thing asked for does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The request is well formed but the data's rules forbid the answer, such as rolling up
+    /// a reported ratio (a percentage published without its parts cannot be summed).
+    #[error("{description}")]
+    FailedPrecondition {
+        /// The kind of rule, e.g. "INDICATOR_KIND".
+        kind: &'static str,
+        /// What the rule is about, e.g. "indicators/contributions_plan_rate".
+        subject: String,
+        /// Why, and what to ask instead.
+        description: String,
+    },
     /// MySQL did not answer in time or refused the connection.
     #[error("the database is unavailable")]
     Unavailable,
@@ -51,6 +62,15 @@ impl From<ApiError> for Status {
                 ErrorDetails::with_bad_request(violations),
             ),
             ApiError::NotFound(_) => Status::not_found(message),
+            ApiError::FailedPrecondition {
+                kind,
+                subject,
+                description,
+            } => Status::with_error_details(
+                Code::FailedPrecondition,
+                message,
+                ErrorDetails::with_precondition_failure_violation(kind, subject, description),
+            ),
             ApiError::Unavailable => Status::unavailable(message),
             ApiError::DeadlineExceeded => Status::deadline_exceeded(message),
             ApiError::Internal(source) => {
@@ -112,6 +132,25 @@ mod tests {
             .map(|v| v.field.as_str())
             .collect();
         assert_eq!(fields, ["code", "as_of"]);
+    }
+
+    #[test]
+    fn failed_preconditions_name_the_rule_and_its_subject() {
+        let status = Status::from(ApiError::FailedPrecondition {
+            kind: "INDICATOR_KIND",
+            subject: "indicators/contributions_plan_rate".into(),
+            description: "a reported_ratio cannot be rolled up".into(),
+        });
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        assert_eq!(status.message(), "a reported_ratio cannot be rolled up");
+        let failure = status
+            .get_details_precondition_failure()
+            .expect("PreconditionFailure details");
+        assert_eq!(failure.violations[0].r#type, "INDICATOR_KIND");
+        assert_eq!(
+            failure.violations[0].subject,
+            "indicators/contributions_plan_rate"
+        );
     }
 
     #[test]

@@ -47,10 +47,6 @@ impl Violations {
     }
 
     /// A required period in the text of the data contract.
-    #[allow(
-        dead_code,
-        reason = "StatisticsService reads periods; it lands with issue 4"
-    )]
     pub fn period(&mut self, field: &str, text: &str) -> Option<Period> {
         if text.trim().is_empty() {
             self.add(

@@ -4,10 +4,12 @@
 mod imports;
 mod indicators;
 mod regions;
+mod statistics;
 
 use ansinh_proto::pb::{
     import_service_server::ImportServiceServer, indicator_service_server::IndicatorServiceServer,
     region_service_server::RegionServiceServer,
+    statistics_service_server::StatisticsServiceServer,
 };
 use tonic::{server::NamedService, service::Routes};
 
@@ -16,11 +18,13 @@ use crate::db::Db;
 pub(crate) use imports::Imports;
 pub(crate) use indicators::Indicators;
 pub(crate) use regions::Regions;
+pub(crate) use statistics::Statistics;
 
 /// Every ansinh.v1 service, ready to be added to a tonic server.
 pub(crate) fn routes(db: Db) -> Routes {
     Routes::new(RegionServiceServer::new(Regions::new(db.clone())))
         .add_service(IndicatorServiceServer::new(Indicators::new(db.clone())))
+        .add_service(StatisticsServiceServer::new(Statistics::new(db.clone())))
         .add_service(ImportServiceServer::new(Imports::new(db)))
 }
 
@@ -28,5 +32,6 @@ pub(crate) fn routes(db: Db) -> Routes {
 pub(crate) const NAMES: &[&str] = &[
     <RegionServiceServer<Regions> as NamedService>::NAME,
     <IndicatorServiceServer<Indicators> as NamedService>::NAME,
+    <StatisticsServiceServer<Statistics> as NamedService>::NAME,
     <ImportServiceServer<Imports> as NamedService>::NAME,
 ];

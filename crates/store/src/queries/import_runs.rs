@@ -27,7 +27,9 @@ pub async fn list_import_runs(
     before: Option<u64>,
     limit: u32,
 ) -> Result<Vec<ImportRunRecord>, StoreError> {
-    let mut query = import_runs::table.select(ImportRunRow::as_select()).into_boxed();
+    let mut query = import_runs::table
+        .select(ImportRunRow::as_select())
+        .into_boxed();
     if let Some(before) = before {
         query = query.filter(import_runs::id.lt(before));
     }
@@ -85,5 +87,9 @@ pub async fn import_run(
         .select(ImportRunRejectionRow::as_select())
         .load(conn)
         .await?;
-    Ok(Some(ImportRunRecord { run, files, rejections }))
+    Ok(Some(ImportRunRecord {
+        run,
+        files,
+        rejections,
+    }))
 }

@@ -8,12 +8,24 @@
 
 pub mod import_runs;
 pub mod indicators;
+pub mod observations;
+pub mod region_tree;
 pub mod regions;
+pub mod targets;
 
 pub use import_runs::{ImportRunRecord, import_run, list_import_runs};
 pub use indicators::{IndicatorRecord, indicator_by_code, list_indicators};
+pub use observations::{
+    EndWindow, Figure, ObservationCursor, ObservationFilter, ObservationRecord, figures,
+    list_observations,
+};
+pub use region_tree::{
+    Ancestor, descendant_ids, descendants_at_level, lineage_ancestors, region_versions,
+    regions_by_ids,
+};
 pub use regions::{
     LineageEdge, RegionCursor, RegionFilter, RegionRecord, count_regions, fold_region_names,
     lineage_predecessors, lineage_successors, list_regions, region_at, region_by_id,
     regions_valid_at,
 };
+pub use targets::{TargetRecord, targets};

@@ -9,6 +9,7 @@ mod pool;
 mod reference;
 mod regions;
 mod schema;
+mod statistics;
 
 use ansinh_store::AsyncMysqlConnection;
 use ansinh_test_db::TestDatabase;

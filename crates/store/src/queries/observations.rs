@@ -1,0 +1,322 @@
+//! Reading the figures: observations listed with everything a client is shown (region version,
+//! indicator, unit, source) in primary-key order with keyset paging, and bare figures
+//! (region, indicator, period, qualified value) for the computations of the server.
+//!
+//! Both read `observations` in the order of its primary key (region, indicator, period end,
+//! period start), so a page or a series is one range scan of the clustered index and the order
+//! is stable while imports add rows elsewhere.
+
+use std::str::FromStr;
+
+use ansinh_model::{IndicatorCode, NaiveDate, Period, Qualifier, Quantity, Unit};
+use diesel::prelude::*;
+use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
+
+use crate::StoreError;
+use crate::decimal::SqlDecimal;
+use crate::models::{ObservationRow, RegionRow};
+use crate::queries::regions::{RegionRecord, to_record};
+use crate::schema::{indicators, observations, regions, sources};
+
+diesel::alias!(regions as parents: ParentsAlias);
+
+/// An inclusive window of period end dates; `None` bounds are open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct EndWindow {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl EndWindow {
+    /// Periods ending exactly on `date`.
+    pub fn on(date: NaiveDate) -> Self {
+        Self {
+            from: Some(date),
+            to: Some(date),
+        }
+    }
+
+    /// Periods ending on or before `date`.
+    pub fn until(date: NaiveDate) -> Self {
+        Self {
+            from: None,
+            to: Some(date),
+        }
+    }
+}
+
+/// Which observations [`list_observations`] returns; `None` fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObservationFilter {
+    /// Only these region versions.
+    pub region_ids: Option<Vec<u32>>,
+    /// Only these indicators.
+    pub indicator_ids: Option<Vec<u32>>,
+    /// Only periods ending within this window.
+    pub period_end: EndWindow,
+}
+
+/// One stored figure with what a client is shown about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservationRecord {
+    /// The region version the figure is for.
+    pub region: RegionRecord,
+    pub indicator_id: u32,
+    pub indicator_code: IndicatorCode,
+    /// The unit the value is stored in (the indicator's).
+    pub unit: Unit,
+    /// The period as stored (an instant for a stock).
+    pub period: Period,
+    pub value: Quantity,
+    pub source: Option<String>,
+    pub note: Option<String>,
+    pub import_run_id: u64,
+}
+
+/// Where a page of [`list_observations`] ends: the primary key of its last row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObservationCursor {
+    pub region_id: u32,
+    pub indicator_id: u32,
+    pub period_end: NaiveDate,
+    pub period_start: NaiveDate,
+}
+
+impl ObservationCursor {
+    /// The cursor after `record`.
+    pub fn after(record: &ObservationRecord) -> Self {
+        Self {
+            region_id: record.region.id,
+            indicator_id: record.indicator_id,
+            period_end: record.period.end(),
+            period_start: record.period.start(),
+        }
+    }
+}
+
+type ListedRow = (
+    ObservationRow,
+    RegionRow,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+);
+
+/// Up to `limit` observations matching `filter` in primary-key order (region version,
+/// indicator, period end, period start), starting after `after`.
+pub async fn list_observations(
+    conn: &mut AsyncMysqlConnection,
+    filter: &ObservationFilter,
+    after: Option<&ObservationCursor>,
+    limit: u32,
+) -> Result<Vec<ObservationRecord>, StoreError> {
+    let mut query = observations::table
+        .inner_join(regions::table.on(regions::id.eq(observations::region_id)))
+        .left_join(parents.on(regions::parent_id.eq(parents.field(regions::id).nullable())))
+        .inner_join(indicators::table.on(indicators::id.eq(observations::indicator_id)))
+        .left_join(sources::table.on(sources::id.nullable().eq(observations::source_id)))
+        .select((
+            ObservationRow::as_select(),
+            RegionRow::as_select(),
+            parents.field(regions::code).nullable(),
+            indicators::code,
+            indicators::unit,
+            sources::name.nullable(),
+        ))
+        .into_boxed();
+    if let Some(ids) = &filter.region_ids {
+        query = query.filter(observations::region_id.eq_any(ids.clone()));
+    }
+    if let Some(ids) = &filter.indicator_ids {
+        query = query.filter(observations::indicator_id.eq_any(ids.clone()));
+    }
+    if let Some(from) = filter.period_end.from {
+        query = query.filter(observations::period_end.ge(from));
+    }
+    if let Some(to) = filter.period_end.to {
+        query = query.filter(observations::period_end.le(to));
+    }
+    if let Some(cursor) = after {
+        // The row-value comparison (region, indicator, end, start) > cursor, spelled out so
+        // that both servers use the primary key for it; the leading `>=` gives the range
+        // optimizer its start.
+        let c = *cursor;
+        query = query
+            .filter(observations::region_id.ge(c.region_id))
+            .filter(
+                observations::region_id
+                    .gt(c.region_id)
+                    .or(observations::region_id
+                        .eq(c.region_id)
+                        .and(observations::indicator_id.gt(c.indicator_id)))
+                    .or(observations::region_id
+                        .eq(c.region_id)
+                        .and(observations::indicator_id.eq(c.indicator_id))
+                        .and(observations::period_end.gt(c.period_end)))
+                    .or(observations::region_id
+                        .eq(c.region_id)
+                        .and(observations::indicator_id.eq(c.indicator_id))
+                        .and(observations::period_end.eq(c.period_end))
+                        .and(observations::period_start.gt(c.period_start))),
+            );
+    }
+    query
+        .order((
+            observations::region_id.asc(),
+            observations::indicator_id.asc(),
+            observations::period_end.asc(),
+            observations::period_start.asc(),
+        ))
+        .limit(i64::from(limit))
+        .load::<ListedRow>(conn)
+        .await?
+        .into_iter()
+        .map(to_observation)
+        .collect()
+}
+
+fn to_observation(
+    (row, region, parent_code, indicator_code, unit, source): ListedRow,
+) -> Result<ObservationRecord, StoreError> {
+    let corrupt = |what: String| {
+        StoreError::Corrupt(format!(
+            "observation of region id {} indicator {indicator_code} ending {}: {what}",
+            row.region_id, row.period_end
+        ))
+    };
+    let code = IndicatorCode::parse(&indicator_code).map_err(|e| corrupt(e.to_string()))?;
+    let unit = Unit::from_str(&unit).map_err(|e| corrupt(e.to_string()))?;
+    let period = Period::from_bounds(row.period_start, row.period_end)
+        .map_err(|e| corrupt(e.to_string()))?;
+    let qualifier = qualifier(row.qualifier).map_err(corrupt)?;
+    Ok(ObservationRecord {
+        region: to_record((region, parent_code))?,
+        indicator_id: row.indicator_id,
+        indicator_code: code,
+        unit,
+        period,
+        value: Quantity::new(row.value, qualifier),
+        source,
+        note: row.note,
+        import_run_id: row.import_run_id,
+    })
+}
+
+/// The stored qualifier code as a domain value.
+fn qualifier(code: u8) -> Result<Qualifier, String> {
+    Qualifier::from_code(code).ok_or_else(|| format!("qualifier code {code} is not one of 0..=4"))
+}
+
+/// A bare stored figure: whose, of what, when, how much.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Figure {
+    pub region_id: u32,
+    pub indicator_id: u32,
+    /// The period as stored (an instant for a stock).
+    pub period: Period,
+    pub value: Quantity,
+}
+
+type FigureRow = (u32, u32, NaiveDate, NaiveDate, SqlDecimal, u8);
+
+/// The figures of `region_ids` for `indicator_ids` (every indicator when `None`) with period
+/// ends within `ends`, in primary-key order.
+pub async fn figures(
+    conn: &mut AsyncMysqlConnection,
+    region_ids: &[u32],
+    indicator_ids: Option<&[u32]>,
+    ends: EndWindow,
+) -> Result<Vec<Figure>, StoreError> {
+    if region_ids.is_empty() || indicator_ids.is_some_and(<[u32]>::is_empty) {
+        return Ok(Vec::new());
+    }
+    let mut query = observations::table
+        .filter(observations::region_id.eq_any(region_ids))
+        .select((
+            observations::region_id,
+            observations::indicator_id,
+            observations::period_start,
+            observations::period_end,
+            observations::value,
+            observations::qualifier,
+        ))
+        .into_boxed();
+    if let Some(ids) = indicator_ids {
+        query = query.filter(observations::indicator_id.eq_any(ids));
+    }
+    if let Some(from) = ends.from {
+        query = query.filter(observations::period_end.ge(from));
+    }
+    if let Some(to) = ends.to {
+        query = query.filter(observations::period_end.le(to));
+    }
+    query
+        .order((
+            observations::region_id.asc(),
+            observations::indicator_id.asc(),
+            observations::period_end.asc(),
+            observations::period_start.asc(),
+        ))
+        .load::<FigureRow>(conn)
+        .await?
+        .into_iter()
+        .map(to_figure)
+        .collect()
+}
+
+fn to_figure(
+    (region_id, indicator_id, start, end, value, code): FigureRow,
+) -> Result<Figure, StoreError> {
+    let corrupt = |what: String| {
+        StoreError::Corrupt(format!(
+            "observation of region id {region_id} indicator id {indicator_id} ending {end}: {what}"
+        ))
+    };
+    Ok(Figure {
+        region_id,
+        indicator_id,
+        period: Period::from_bounds(start, end).map_err(|e| corrupt(e.to_string()))?,
+        value: Quantity::new(value.0, qualifier(code).map_err(corrupt)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_order_like_the_primary_key() {
+        let day = |d| NaiveDate::from_ymd_opt(2024, 12, d).unwrap();
+        let key = |region_id, indicator_id, end, start| ObservationCursor {
+            region_id,
+            indicator_id,
+            period_end: day(end),
+            period_start: day(start),
+        };
+        let mut keys = vec![
+            key(2, 1, 1, 1),
+            key(1, 2, 1, 1),
+            key(1, 1, 31, 1),
+            key(1, 1, 31, 31),
+            key(1, 1, 2, 2),
+        ];
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                key(1, 1, 2, 2),
+                key(1, 1, 31, 1),
+                key(1, 1, 31, 31),
+                key(1, 2, 1, 1),
+                key(2, 1, 1, 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn stored_qualifier_codes_outside_the_model_are_refused() {
+        assert_eq!(qualifier(1), Ok(Qualifier::MoreThan));
+        assert!(qualifier(9).unwrap_err().contains("0..=4"));
+    }
+}

@@ -111,7 +111,7 @@ fn the_crate_graph_points_one_way() {
 #[test]
 fn the_model_does_no_io_and_the_importer_has_no_grpc() {
     let graph = dependency_graph();
-    let model = transitive(&graph, "ansinh-model");
+    let model = transitive(graph, "ansinh-model");
     for forbidden in [
         "tokio",
         "diesel",
@@ -126,7 +126,7 @@ fn the_model_does_no_io_and_the_importer_has_no_grpc() {
             "the model depends on {forbidden}"
         );
     }
-    let importer = transitive(&graph, "ansinh-importer");
+    let importer = transitive(graph, "ansinh-importer");
     for forbidden in ["ansinh-proto", "tonic", "prost"] {
         assert!(
             !importer.iter().any(|d| d == forbidden),

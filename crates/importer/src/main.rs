@@ -1,1 +1,325 @@
-fn main() {}
+//! `ansinh-import`: the command line of the batch importer (see shared/spec/cli.md).
+//!
+//! Exit codes: 0 success (including nothing changed), 1 input rejected, 2 usage error,
+//! 3 database unreachable or failed mid-run, 4 another run holds the lock.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use ansinh_importer::kind::Kind;
+use ansinh_importer::read::Format;
+use ansinh_importer::run::{self, LoadOptions, Outcome, RunError};
+use ansinh_importer::series::Progress;
+use ansinh_model::NumberLocale;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "ansinh-import",
+    version,
+    about = "Imports insurance statistics into ansinh: all or nothing, idempotent, every bad row named.",
+    after_help = "Examples:\n  \
+        ansinh-import migrate\n  \
+        ansinh-import load observations.csv\n  \
+        ansinh-import load --number-locale vi --dry-run bao-cao-lam-dong.csv\n  \
+        ansinh-import load --summary-json /tmp/run.json indicators.csv regions.csv observations.jsonl\n  \
+        ansinh-import runs --limit 5\n\n\
+        Exit codes: 0 success (also when nothing changed), 1 input rejected (nothing landed),\n\
+        2 usage error, 3 database unreachable or failed mid-run (nothing landed),\n\
+        4 another import run holds the lock."
+)]
+struct Cli {
+    /// The database: mysql://user:password@host:port/database
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Applies the schema migrations and installs or updates the bundled reference data.
+    Migrate,
+    /// Imports FILEs as one all-or-nothing run.
+    Load(LoadArgs),
+    /// Lists past import runs (the ledger), newest first.
+    Runs {
+        /// How many runs to show.
+        #[arg(long, env = "ANSINH_IMPORT_RUNS_LIMIT", default_value_t = 20)]
+        limit: u32,
+    },
+}
+
+#[derive(clap::Args)]
+struct LoadArgs {
+    /// Input files (.csv or .jsonl); one run, all or nothing.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Validate and report what would change; write nothing but the ledger entry.
+    #[arg(long, env = "ANSINH_IMPORT_DRY_RUN")]
+    dry_run: bool,
+    /// How numbers are written: plain (1229935, 94.56), en (1,229,935) or vi (1.229.935, 94,56).
+    #[arg(long, env = "ANSINH_IMPORT_NUMBER_LOCALE", default_value = "plain")]
+    number_locale: NumberLocale,
+    /// The kind of every file, instead of detecting it from the header.
+    #[arg(long, env = "ANSINH_IMPORT_KIND")]
+    kind: Option<Kind>,
+    /// The format of every file, instead of its extension: csv or jsonl.
+    #[arg(long, env = "ANSINH_IMPORT_FORMAT")]
+    format: Option<Format>,
+    /// Write a JSON summary of the run (counts, files, problems) to PATH.
+    #[arg(long, env = "ANSINH_IMPORT_SUMMARY_JSON", value_name = "PATH")]
+    summary_json: Option<PathBuf>,
+    /// Who runs the import, for the ledger [default: $USER].
+    #[arg(long, env = "ANSINH_IMPORT_OPERATOR")]
+    operator: Option<String>,
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("RUST_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    match runtime.block_on(run_command(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+async fn run_command(cli: Cli) -> anyhow::Result<u8> {
+    let Some(url) = cli.database_url else {
+        eprintln!("error: no database given: set DATABASE_URL or pass --database-url");
+        return Ok(2);
+    };
+    match cli.command {
+        Command::Migrate => migrate(&url).await,
+        Command::Runs { limit } => runs(&url, limit).await,
+        Command::Load(args) => load(url, args).await,
+    }
+}
+
+async fn migrate(url: &str) -> anyhow::Result<u8> {
+    let applied = ansinh_store::run_pending_migrations(url)
+        .await
+        .context("applying migrations")?;
+    if applied.is_empty() {
+        println!("migrations: none pending");
+    }
+    for name in applied {
+        println!("migration applied: {name}");
+    }
+    let mut conn = ansinh_store::connect(url).await.context("connecting")?;
+    let report = ansinh_store::install_reference_data(&mut conn)
+        .await
+        .context("installing reference data")?;
+    for (table, c) in [
+        ("regions", report.regions),
+        ("lineage", report.lineage),
+        ("indicators", report.indicators),
+    ] {
+        println!(
+            "reference {table}: {} inserted, {} updated, {} unchanged",
+            c.inserted, c.updated, c.unchanged
+        );
+    }
+    Ok(0)
+}
+
+async fn runs(url: &str, limit: u32) -> anyhow::Result<u8> {
+    let mut conn = ansinh_store::connect(url).await.context("connecting")?;
+    let runs = ansinh_store::queries::import_runs::list_import_runs(&mut conn, None, limit)
+        .await
+        .context("reading the ledger")?;
+    println!(
+        "{:>6}  {:<19}  {:<19}  {:<10}  {:<12}  {:>9} {:>9} {:>9} {:>9}  files",
+        "run",
+        "started (UTC)",
+        "finished (UTC)",
+        "status",
+        "operator",
+        "inserted",
+        "updated",
+        "unchanged",
+        "rejected"
+    );
+    for record in runs {
+        let run = &record.run;
+        let files: Vec<String> = record
+            .files
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} ({} rows, sha256 {}…)",
+                    f.path,
+                    f.row_count,
+                    &f.sha256.get(..12).unwrap_or("")
+                )
+            })
+            .collect();
+        println!(
+            "{:>6}  {:<19}  {:<19}  {:<10}  {:<12}  {:>9} {:>9} {:>9} {:>9}  {}",
+            run.id,
+            run.started_at.format("%Y-%m-%d %H:%M:%S"),
+            run.finished_at.map_or_else(
+                || "-".to_owned(),
+                |t| t.format("%Y-%m-%d %H:%M:%S").to_string()
+            ),
+            run.status,
+            run.operator,
+            run.inserted,
+            run.updated,
+            run.unchanged,
+            run.rejected,
+            files.join(", ")
+        );
+        if let Some(message) = &run.message {
+            println!("        {message}");
+        }
+    }
+    Ok(0)
+}
+
+async fn load(url: String, args: LoadArgs) -> anyhow::Result<u8> {
+    let operator = args
+        .operator
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let options = LoadOptions {
+        database_url: url,
+        files: args.files,
+        kind: args.kind,
+        format: args.format,
+        locale: args.number_locale,
+        dry_run: args.dry_run,
+        operator,
+    };
+    let progress = Arc::new(Progress::default());
+    let display = tokio::spawn(show_progress(Arc::clone(&progress)));
+    let started = Instant::now();
+    let result = run::load(&options, progress).await;
+    display.abort();
+    let _ = display.await;
+    let elapsed = started.elapsed();
+    let (code, outcome) = match result {
+        Ok(outcome) => {
+            for problem in &outcome.problems {
+                eprintln!("{problem}");
+            }
+            let code = if outcome.problems.is_empty() { 0 } else { 1 };
+            (code, Some(outcome))
+        }
+        Err(RunError::Usage(message)) => {
+            eprintln!("error: {message}");
+            (2, None)
+        }
+        Err(RunError::Locked) => {
+            eprintln!("error: {}", RunError::Locked);
+            (4, None)
+        }
+        Err(RunError::Database(e)) => {
+            eprintln!("error: {e}; nothing of this run landed");
+            if let Some(source) = std::error::Error::source(&e) {
+                tracing::error!(error = %source, "database failure");
+            }
+            (3, None)
+        }
+    };
+    if let Some(outcome) = &outcome {
+        print_summary(outcome, elapsed);
+    }
+    if let Some(path) = args.summary_json {
+        let json = match &outcome {
+            Some(outcome) => serde_json::to_string_pretty(outcome)?,
+            None => serde_json::json!({ "status": "failed", "exit_code": code }).to_string(),
+        };
+        std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(code)
+}
+
+fn print_summary(outcome: &Outcome, elapsed: Duration) {
+    let rows: u64 = outcome.files.iter().map(|f| f.rows).sum();
+    let verb = if outcome.dry_run { "would be " } else { "" };
+    println!(
+        "run {}: {} — {rows} rows in {:.1}s: {} {verb}inserted, {} {verb}updated, {} unchanged, {} rejected",
+        outcome
+            .run_id
+            .map_or_else(|| "-".to_owned(), |id| id.to_string()),
+        outcome.status,
+        elapsed.as_secs_f64(),
+        outcome.inserted,
+        outcome.updated,
+        outcome.unchanged,
+        outcome.rejected,
+    );
+    if !outcome.problems.is_empty() {
+        println!(
+            "nothing landed: {} problem(s), listed above as FILE:LINE:COLUMN: reason (value)",
+            outcome.problems.len()
+        );
+    }
+}
+
+/// A bar on a terminal, a line every few seconds otherwise.
+async fn show_progress(progress: Arc<Progress>) {
+    let started = Instant::now();
+    if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        loop {
+            let rows = progress.rows.load(Ordering::Relaxed);
+            bar.set_message(format!("{rows} rows read"));
+            bar.tick();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    } else {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            let rows = progress.rows.load(Ordering::Relaxed);
+            eprintln!(
+                "progress: {rows} rows read in {:.0}s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+}

@@ -17,6 +17,20 @@ pub enum Timing {
 }
 
 impl Timing {
+    /// The timing of an indicator of `kind` whose numerator (for a ratio) is of
+    /// `numerator_kind`: stocks, and ratios of stocks, are instants; the rest are intervals.
+    /// A ratio whose numerator is unknown is taken as an interval, which keeps its period.
+    pub fn of(kind: IndicatorKind, numerator_kind: Option<IndicatorKind>) -> Timing {
+        let effective = match kind {
+            IndicatorKind::Ratio => numerator_kind.unwrap_or(IndicatorKind::Flow),
+            kind => kind,
+        };
+        match effective {
+            IndicatorKind::Stock => Timing::Instant,
+            _ => Timing::Interval,
+        }
+    }
+
     /// Normalises a period the way figures of this timing are stored: instants collapse to the
     /// period's last day; intervals keep the period.
     pub fn period(self, period: Period) -> Period {

@@ -17,6 +17,7 @@
 
 pub mod decimal;
 mod error;
+pub mod import;
 mod migrations;
 pub mod models;
 mod pool;

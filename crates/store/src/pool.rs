@@ -26,7 +26,7 @@ pub type PooledConnection = diesel_async::pooled_connection::deadpool::Object<As
 /// (UNAVAILABLE) within seconds instead of hanging requests.
 pub const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 
-const SESSION_SETUP: &str = "SET SESSION sql_mode = \
+pub(crate) const SESSION_SETUP: &str = "SET SESSION sql_mode = \
     'ONLY_FULL_GROUP_BY,STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
 
 /// Opens one connection to `url` (`mysql://user:password@host:port/database`) with the

@@ -9,7 +9,7 @@ use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
 
 use crate::{
     StoreError,
-    models::{ImportRunFileRow, ImportRunRejectionRow, ImportRunRow},
+    models::{ImportRunFileRow, ImportRunRejectionRow, ImportRunRow, ImportRunStatus},
     schema::{import_run_files, import_run_rejections, import_runs},
 };
 
@@ -57,6 +57,21 @@ pub async fn list_import_runs(
             rejections: Vec::new(),
         })
         .collect())
+}
+
+/// The id of the latest committed run, if any: the data changes only when a run commits, so
+/// this names the state of every figure. One backward walk of the primary key, stopping at
+/// the first committed run (recent runs that failed or were dry runs are the only ones read).
+pub async fn latest_committed_run(
+    conn: &mut AsyncMysqlConnection,
+) -> Result<Option<u64>, StoreError> {
+    Ok(import_runs::table
+        .filter(import_runs::status.eq(ImportRunStatus::Committed.as_str()))
+        .order(import_runs::id.desc())
+        .select(import_runs::id)
+        .first::<u64>(conn)
+        .await
+        .optional()?)
 }
 
 /// One run with its files and its first `max_rejections` rejections, in input order.

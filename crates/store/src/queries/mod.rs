@@ -13,7 +13,7 @@ pub mod region_tree;
 pub mod regions;
 pub mod targets;
 
-pub use import_runs::{ImportRunRecord, import_run, list_import_runs};
+pub use import_runs::{ImportRunRecord, import_run, latest_committed_run, list_import_runs};
 pub use indicators::{IndicatorRecord, indicator_by_code, list_indicators};
 pub use observations::{
     EndWindow, Figure, ObservationCursor, ObservationFilter, ObservationRecord, figures,

@@ -1,0 +1,284 @@
+//! What the rows of a run are checked against: the indicator catalog, the region versions
+//! and the known sources, loaded once from the database at the start of a run and extended
+//! by the indicators and regions the run itself brings.
+//!
+//! Being plain data, it lets every check of [`crate::validate`] be tested without a
+//! database.
+
+use std::collections::HashMap;
+
+use ansinh_model::{Indicator, NaiveDate, Period, RegionCode, RegionLevel, Timing, Validity};
+
+/// Database ids. MySQL `INT UNSIGNED`/`BIGINT` keys all fit; the importer never does
+/// arithmetic on them.
+pub type RegionId = u32;
+pub type IndicatorId = u32;
+pub type SourceId = u32;
+
+#[derive(Debug, Clone)]
+pub struct KnownIndicator {
+    pub id: IndicatorId,
+    pub indicator: Indicator,
+}
+
+/// One stored version of a region code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownRegion {
+    pub id: RegionId,
+    pub code: RegionCode,
+    pub level: RegionLevel,
+    pub validity: Validity,
+}
+
+/// Why a region code could not be resolved at a date.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegionLookupError {
+    #[error("unknown region code {code}")]
+    Unknown { code: String },
+    #[error("region {code} is not valid on {date} (its versions are valid {})", versions_text(.versions))]
+    NotValid {
+        code: String,
+        date: NaiveDate,
+        versions: Vec<Validity>,
+    },
+}
+
+fn versions_text(versions: &[Validity]) -> String {
+    versions
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Reference {
+    indicators: HashMap<String, KnownIndicator>,
+    regions: HashMap<String, Vec<KnownRegion>>,
+    sources: HashMap<String, SourceId>,
+    region_codes: HashMap<RegionId, RegionCode>,
+    indicator_codes: HashMap<IndicatorId, String>,
+}
+
+impl Reference {
+    pub fn add_indicator(&mut self, id: IndicatorId, indicator: Indicator) {
+        self.indicator_codes
+            .insert(id, indicator.code.as_str().to_owned());
+        self.indicators.insert(
+            indicator.code.as_str().to_owned(),
+            KnownIndicator { id, indicator },
+        );
+    }
+
+    pub fn add_region(&mut self, region: KnownRegion) {
+        self.region_codes.insert(region.id, region.code.clone());
+        let versions = self
+            .regions
+            .entry(region.code.as_str().to_owned())
+            .or_default();
+        versions.retain(|v| v.id != region.id);
+        versions.push(region);
+        versions.sort_by_key(|v| v.validity.from);
+    }
+
+    pub fn add_source(&mut self, name: &str, id: SourceId) {
+        self.sources.insert(name.to_owned(), id);
+    }
+
+    pub fn indicator_code(&self, id: IndicatorId) -> Option<&str> {
+        self.indicator_codes.get(&id).map(String::as_str)
+    }
+
+    pub fn region_code(&self, id: RegionId) -> Option<&str> {
+        self.region_codes.get(&id).map(RegionCode::as_str)
+    }
+
+    /// The period under which a figure of `known` reported for `period` is stored: the
+    /// instant of its end for stocks and ratios of stocks (the model's [`Timing`] rule).
+    pub fn observation_period(&self, known: &KnownIndicator, period: Period) -> Period {
+        let numerator_kind = known
+            .indicator
+            .numerator
+            .as_ref()
+            .and_then(|numerator| self.indicators.get(numerator.as_str()))
+            .map(|part| part.indicator.kind);
+        Timing::of(known.indicator.kind, numerator_kind).period(period)
+    }
+
+    pub fn indicator(&self, code: &str) -> Option<&KnownIndicator> {
+        self.indicators.get(code)
+    }
+
+    pub fn indicators(&self) -> impl Iterator<Item = &KnownIndicator> {
+        self.indicators.values()
+    }
+
+    pub fn indicator_count(&self) -> usize {
+        self.indicators.len()
+    }
+
+    pub fn region_count(&self) -> usize {
+        self.regions.values().map(Vec::len).sum()
+    }
+
+    pub fn source(&self, name: &str) -> Option<SourceId> {
+        self.sources.get(name).copied()
+    }
+
+    /// Every stored version of `code`, oldest first.
+    pub fn region_versions(&self, code: &str) -> &[KnownRegion] {
+        self.regions.get(code).map_or(&[], Vec::as_slice)
+    }
+
+    /// The version of `code` valid on `date`.
+    pub fn region_at(
+        &self,
+        code: &str,
+        date: NaiveDate,
+    ) -> Result<&KnownRegion, RegionLookupError> {
+        let versions = self.region_versions(code);
+        if versions.is_empty() {
+            return Err(RegionLookupError::Unknown {
+                code: code.to_owned(),
+            });
+        }
+        versions
+            .iter()
+            .find(|v| v.validity.contains(date))
+            .ok_or_else(|| RegionLookupError::NotValid {
+                code: code.to_owned(),
+                date,
+                versions: versions.iter().map(|v| v.validity).collect(),
+            })
+    }
+
+    /// The version of `code` that starts on `from` (how lineage files name a version).
+    pub fn region_version(&self, code: &str, from: NaiveDate) -> Option<&KnownRegion> {
+        self.region_versions(code)
+            .iter()
+            .find(|v| v.validity.from == from)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    //! A small reference: Lâm Đồng before and after the 2025 merger, Bình Thuận (merged
+    //! away), a commune, a group, and the indicators the seed report uses.
+    use super::*;
+    use ansinh_model::{IndicatorCode, IndicatorKind, Unit};
+
+    pub(crate) fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn indicator(
+        code: &str,
+        unit: Unit,
+        kind: IndicatorKind,
+        parts: Option<(&str, &str)>,
+    ) -> Indicator {
+        Indicator::new(
+            IndicatorCode::parse(code).unwrap(),
+            code.replace('_', " "),
+            None,
+            unit,
+            kind,
+            parts.map(|p| IndicatorCode::parse(p.0).unwrap()),
+            parts.map(|p| IndicatorCode::parse(p.1).unwrap()),
+            None,
+        )
+        .unwrap()
+    }
+
+    pub(crate) fn reference() -> Reference {
+        let mut r = Reference::default();
+        let regions = [
+            (1, "68", "2008-08-01", Some("2025-06-30")),
+            (2, "68", "2025-07-01", None),
+            (3, "60", "2008-08-01", Some("2025-06-30")),
+            (4, "VN", "1976-07-02", None),
+            (5, "24820", "2008-08-01", Some("2025-06-30")),
+            (6, "BHXH-KV25", "2020-01-01", None),
+            (7, "14", "2008-08-01", Some("2025-06-30")),
+        ];
+        for (id, code, from, to) in regions {
+            let code = RegionCode::parse(code).unwrap();
+            r.add_region(KnownRegion {
+                id,
+                level: code.level_hint(),
+                code,
+                validity: Validity::new(date(from), to.map(date)).unwrap(),
+            });
+        }
+        use IndicatorKind::*;
+        let indicators = [
+            (1, indicator("population", Unit::Persons, Stock, None)),
+            (2, indicator("hi_participants", Unit::Persons, Stock, None)),
+            (
+                3,
+                indicator(
+                    "hi_coverage_rate",
+                    Unit::Percent,
+                    Ratio,
+                    Some(("hi_participants", "population")),
+                ),
+            ),
+            (
+                4,
+                indicator("contributions_collected", Unit::Vnd, Flow, None),
+            ),
+            (
+                5,
+                indicator(
+                    "contributions_plan_rate",
+                    Unit::Percent,
+                    ReportedRatio,
+                    None,
+                ),
+            ),
+            (6, indicator("collection_points", Unit::Count, Stock, None)),
+            (7, indicator("benefits_paid", Unit::Vnd, Flow, None)),
+            (
+                8,
+                indicator(
+                    "si_coverage_rate",
+                    Unit::Percent,
+                    Ratio,
+                    Some(("si_participants", "labour_force")),
+                ),
+            ),
+        ];
+        for (id, indicator) in indicators {
+            r.add_indicator(id, indicator);
+        }
+        r.add_source("baolamdong.vn 2025-05", 1);
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::*;
+    use super::*;
+
+    #[test]
+    fn a_code_resolves_to_the_version_valid_on_the_date() {
+        let r = reference();
+        assert_eq!(r.region_at("68", date("2024-12-31")).unwrap().id, 1);
+        assert_eq!(r.region_at("68", date("2025-07-01")).unwrap().id, 2);
+    }
+
+    #[test]
+    fn a_code_not_valid_then_names_its_validity() {
+        let r = reference();
+        let err = r.region_at("60", date("2025-12-31")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "region 60 is not valid on 2025-12-31 (its versions are valid 2008-08-01..2025-06-30)"
+        );
+        assert!(matches!(
+            r.region_at("99", date("2024-01-01")),
+            Err(RegionLookupError::Unknown { .. })
+        ));
+    }
+}

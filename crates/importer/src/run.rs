@@ -1,0 +1,624 @@
+//! One import run, all or nothing: the ledger entry, the run lock, the reference kinds, the
+//! series, and the single transaction that either commits every row or none.
+//!
+//! Three connections: the ledger's (autocommit, holds the run lock, survives a rollback), the
+//! data connection (one transaction for the whole run; if the process or the server dies, the
+//! server rolls it back), and a comparison connection that reads stored rows meanwhile.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ansinh_model::{NumberLocale, RegionCode, RegionLevel, Validity};
+use ansinh_store::import::{self as db, InfileBuffers, RunCounts, Written};
+use ansinh_store::models::{ImportRunStatus, NewImportRunFile, NewImportRunRejection};
+use ansinh_store::{AsyncMysqlConnection, StoreError};
+use diesel_async::SimpleAsyncConnection;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::kind::Kind;
+use crate::problem::Problem;
+use crate::read::{Format, Input};
+use crate::reference::{KnownRegion, Reference};
+use crate::series::{self, Progress, SeriesFile};
+use crate::validate::{IndicatorRow, LineageRow, MemberRow, RegionRow, Validator};
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub database_url: String,
+    pub files: Vec<PathBuf>,
+    pub kind: Option<Kind>,
+    pub format: Option<Format>,
+    pub locale: NumberLocale,
+    pub dry_run: bool,
+    pub operator: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileSummary {
+    pub path: String,
+    pub kind: Option<Kind>,
+    pub format: Format,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub rows: u64,
+}
+
+/// What a run did, for the terminal, `--summary-json` and the exit code.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub run_id: Option<u64>,
+    pub status: &'static str,
+    pub dry_run: bool,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+    pub files: Vec<FileSummary>,
+    pub problems: Vec<Problem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Usage(String),
+    #[error(
+        "another import run holds the lock ({}<database>); try again when it has finished",
+        db::RUN_LOCK
+    )]
+    Locked,
+    #[error("{0}")]
+    Database(#[from] StoreError),
+}
+
+struct FileInfo {
+    path: PathBuf,
+    label: Arc<str>,
+    format: Format,
+    kind: Option<Kind>,
+    sha256: String,
+    size: u64,
+}
+
+fn hash_file(path: &PathBuf) -> std::io::Result<(String, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    let hex = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((hex, size))
+}
+
+/// Runs `options` as one import run; `progress` is updated as rows are read.
+pub async fn load(options: &LoadOptions, progress: Arc<Progress>) -> Result<Outcome, RunError> {
+    if options.files.is_empty() {
+        return Err(RunError::Usage("no input files given".to_owned()));
+    }
+    if options.files.len() > usize::from(u16::MAX) {
+        return Err(RunError::Usage(
+            "too many input files for one run".to_owned(),
+        ));
+    }
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for path in &options.files {
+        let label: Arc<str> = Arc::from(path.display().to_string());
+        let format = match options.format.or_else(|| Format::from_path(path)) {
+            Some(format) => format,
+            None => {
+                return Err(RunError::Usage(format!(
+                    "{label}: cannot tell the format from the extension; use .csv or .jsonl, or give --format"
+                )));
+            }
+        };
+        let (sha256, size) = match hash_file(path) {
+            Ok(hash) => hash,
+            Err(e) => {
+                problems.push(Problem::new(
+                    &label,
+                    0,
+                    "",
+                    format!("cannot read: {e}"),
+                    None,
+                ));
+                (String::new(), 0)
+            }
+        };
+        let kind = if sha256.is_empty() {
+            None
+        } else {
+            match Input::open(path, Arc::clone(&label), format, options.kind) {
+                Ok(input) => Some(input.kind()),
+                Err(p) => {
+                    problems.extend(p);
+                    None
+                }
+            }
+        };
+        files.push(FileInfo {
+            path: path.clone(),
+            label,
+            format,
+            kind,
+            sha256,
+            size,
+        });
+    }
+
+    let mut ledger = ansinh_store::connect(&options.database_url).await?;
+    if !db::try_run_lock(&mut ledger).await? {
+        return Err(RunError::Locked);
+    }
+    let abandoned = db::mark_abandoned_runs(&mut ledger).await?;
+    if abandoned > 0 {
+        tracing::warn!(
+            import.abandoned_runs = abandoned,
+            "marked runs that never finished as failed"
+        );
+    }
+    let run_id = db::start_run(&mut ledger, &options.operator, options.dry_run).await?;
+    let ledger_files: Vec<NewImportRunFile<'_>> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| NewImportRunFile {
+            run_id,
+            ordinal: i as u32,
+            path: &f.label,
+            sha256: &f.sha256,
+            size_bytes: f.size,
+            kind: f.kind.map_or("unknown", Kind::as_str),
+            row_count: 0,
+        })
+        .collect();
+    db::add_files(&mut ledger, &ledger_files).await?;
+    tracing::info!(
+        import.run = run_id,
+        import.files = files.len(),
+        "import run started"
+    );
+
+    let mut file_rows: BTreeMap<u16, u64> = BTreeMap::new();
+    let result = run_data(
+        options,
+        &files,
+        run_id,
+        progress,
+        &mut problems,
+        &mut file_rows,
+    )
+    .await;
+    let rows: Vec<u64> = (0..files.len())
+        .map(|i| file_rows.get(&(i as u16)).copied().unwrap_or(0))
+        .collect();
+    let mut outcome = Outcome {
+        run_id: Some(run_id),
+        status: ImportRunStatus::Failed.as_str(),
+        dry_run: options.dry_run,
+        inserted: 0,
+        updated: 0,
+        unchanged: 0,
+        rejected: 0,
+        files: files
+            .iter()
+            .zip(&rows)
+            .map(|(f, &rows)| FileSummary {
+                path: f.label.to_string(),
+                kind: f.kind,
+                format: f.format,
+                sha256: f.sha256.clone(),
+                size_bytes: f.size,
+                rows,
+            })
+            .collect(),
+        problems: Vec::new(),
+        message: None,
+    };
+    let (status, counts) = match &result {
+        Ok(counts) if !problems.is_empty() => {
+            let rejected = problems
+                .iter()
+                .map(|p| (p.file.clone(), p.line))
+                .collect::<std::collections::BTreeSet<_>>()
+                .len() as u64;
+            (
+                ImportRunStatus::Rejected,
+                RunCounts {
+                    rejected,
+                    ..*counts
+                },
+            )
+        }
+        Ok(counts) if options.dry_run => (ImportRunStatus::DryRun, *counts),
+        Ok(counts) => (ImportRunStatus::Committed, *counts),
+        Err(e) => {
+            outcome.message = Some(e.to_string());
+            (ImportRunStatus::Failed, RunCounts::default())
+        }
+    };
+    outcome.status = status.as_str();
+    outcome.inserted = counts.inserted;
+    outcome.updated = counts.updated;
+    outcome.unchanged = counts.unchanged;
+    outcome.rejected = counts.rejected;
+    if status == ImportRunStatus::Rejected {
+        // A rejected run changed nothing; report what it found.
+        outcome.inserted = 0;
+        outcome.updated = 0;
+        outcome.unchanged = 0;
+    }
+    let ledger_counts = RunCounts {
+        inserted: outcome.inserted,
+        updated: outcome.updated,
+        unchanged: outcome.unchanged,
+        rejected: outcome.rejected,
+    };
+    let rejections: Vec<NewImportRunRejection<'_>> = problems
+        .iter()
+        .enumerate()
+        .map(|(i, p)| NewImportRunRejection {
+            run_id,
+            ordinal: i as u32,
+            file: &p.file,
+            line: u32::try_from(p.line).unwrap_or(u32::MAX),
+            column_name: (!p.column.is_empty()).then_some(p.column.as_str()),
+            value: p.value.as_deref(),
+            reason: &p.reason,
+        })
+        .collect();
+    // The ledger must record even a run whose data connection died; a ledger failure is
+    // logged and the run's own outcome still decides the exit code.
+    let ledger_result = async {
+        db::add_rejections(&mut ledger, &rejections).await?;
+        db::finish_run(
+            &mut ledger,
+            run_id,
+            status,
+            ledger_counts,
+            outcome.message.as_deref(),
+            &rows,
+        )
+        .await?;
+        db::release_run_lock(&mut ledger).await
+    }
+    .await;
+    if let Err(e) = ledger_result {
+        tracing::error!(import.run = run_id, error = %e, "could not finish the ledger entry");
+    }
+    drop(rejections);
+    outcome.problems = problems;
+    match result {
+        Err(e) => Err(RunError::Database(e)),
+        Ok(_) => Ok(outcome),
+    }
+}
+
+/// Everything that happens inside the data transaction.
+async fn run_data(
+    options: &LoadOptions,
+    files: &[FileInfo],
+    run_id: u64,
+    progress: Arc<Progress>,
+    problems: &mut Vec<Problem>,
+    file_rows: &mut BTreeMap<u16, u64>,
+) -> Result<RunCounts, StoreError> {
+    let buffers = InfileBuffers::default();
+    let mut data = db::connect(&options.database_url, buffers.clone()).await?;
+    let mut compare = ansinh_store::connect(&options.database_url).await?;
+    db::set_run_variable(&mut data, run_id).await?;
+    let mut reference = load_reference(&mut data).await?;
+    let labels: Vec<Arc<str>> = files.iter().map(|f| Arc::clone(&f.label)).collect();
+
+    data.batch_execute("START TRANSACTION").await?;
+    let result = async {
+        let mut counts = RunCounts::default();
+        for kind in [
+            Kind::Indicators,
+            Kind::Regions,
+            Kind::RegionMembers,
+            Kind::Lineage,
+        ] {
+            for (file_no, file) in files
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.kind == Some(kind))
+            {
+                let rows = apply_reference_file(
+                    &mut data,
+                    file,
+                    file_no as u16,
+                    kind,
+                    options.locale,
+                    &mut reference,
+                    problems,
+                    &mut counts,
+                )
+                .await?;
+                file_rows.insert(file_no as u16, rows);
+            }
+        }
+        let reference = Arc::new(reference);
+        for kind in [Kind::Observations, Kind::Targets] {
+            let series_files: Vec<SeriesFile> = files
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.kind == Some(kind))
+                .map(|(i, f)| SeriesFile {
+                    path: f.path.clone(),
+                    label: Arc::clone(&f.label),
+                    format: f.format,
+                    file_no: i as u16,
+                })
+                .collect();
+            let c = series::load(
+                kind,
+                series_files,
+                &labels,
+                Arc::clone(&reference),
+                options.locale,
+                &mut data,
+                &mut compare,
+                &buffers,
+                run_id,
+                Arc::clone(&progress),
+                problems,
+                file_rows,
+            )
+            .await?;
+            counts.inserted += c.inserted;
+            counts.updated += c.updated;
+            counts.unchanged += c.unchanged;
+        }
+        Ok::<_, StoreError>(counts)
+    }
+    .await;
+    match result {
+        Ok(counts) if problems.is_empty() && !options.dry_run => {
+            data.batch_execute("COMMIT").await?;
+            Ok(counts)
+        }
+        Ok(counts) => {
+            data.batch_execute("ROLLBACK").await?;
+            Ok(counts)
+        }
+        Err(e) => {
+            // Dropping the connection would roll back too; say so explicitly when we can.
+            let _ = data.batch_execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+/// The catalog, region versions and sources as stored (as seen by `conn`).
+pub async fn load_reference(conn: &mut AsyncMysqlConnection) -> Result<Reference, StoreError> {
+    let mut reference = Reference::default();
+    for record in ansinh_store::queries::indicators::list_indicators(conn).await? {
+        reference.add_indicator(record.id, record.indicator);
+    }
+    for region in db::load_regions(conn).await? {
+        let code = RegionCode::parse(&region.code).map_err(|e| {
+            StoreError::Corrupt(format!("region {} (id {}): {e}", region.code, region.id))
+        })?;
+        let level: RegionLevel = region.level.parse().map_err(|e| {
+            StoreError::Corrupt(format!("region {} (id {}): {e}", region.code, region.id))
+        })?;
+        let validity = Validity::new(region.valid_from, region.valid_to).map_err(|e| {
+            StoreError::Corrupt(format!("region {} (id {}): {e}", region.code, region.id))
+        })?;
+        reference.add_region(KnownRegion {
+            id: region.id,
+            code,
+            level,
+            validity,
+        });
+    }
+    for (id, name) in db::load_sources(conn).await? {
+        reference.add_source(&name, id);
+    }
+    Ok(reference)
+}
+
+fn count(counts: &mut RunCounts, written: Written) {
+    match written {
+        Written::Inserted => counts.inserted += 1,
+        Written::Updated => counts.updated += 1,
+        Written::Unchanged => counts.unchanged += 1,
+    }
+}
+
+/// Reads, checks and writes one file of reference rows; returns its row count.
+#[allow(clippy::too_many_arguments)]
+async fn apply_reference_file(
+    conn: &mut AsyncMysqlConnection,
+    file: &FileInfo,
+    file_no: u16,
+    kind: Kind,
+    locale: NumberLocale,
+    reference: &mut Reference,
+    problems: &mut Vec<Problem>,
+    counts: &mut RunCounts,
+) -> Result<u64, StoreError> {
+    let mut input = match Input::open(&file.path, Arc::clone(&file.label), file.format, Some(kind))
+    {
+        Ok(input) => input,
+        Err(p) => {
+            problems.extend(p);
+            return Ok(0);
+        }
+    };
+    let mut indicators: Vec<IndicatorRow> = Vec::new();
+    let mut regions: Vec<RegionRow> = Vec::new();
+    let mut members: Vec<MemberRow> = Vec::new();
+    let mut lineage: Vec<LineageRow> = Vec::new();
+    let mut rows = 0u64;
+    {
+        let mut validator = Validator::new(reference, locale, Arc::clone(&file.label), file_no);
+        let mut found = Vec::new();
+        let mut form = Vec::new();
+        input.for_each_row(&mut form, |row| {
+            rows += 1;
+            match kind {
+                Kind::Indicators => indicators.extend(validator.indicator(row, &mut found)),
+                Kind::Regions => regions.extend(validator.region(row, &mut found)),
+                Kind::RegionMembers => members.extend(validator.member(row, &mut found)),
+                Kind::Lineage => lineage.extend(validator.lineage(row, &mut found)),
+                Kind::Observations | Kind::Targets => {}
+            }
+        });
+        problems.extend(form);
+        problems.extend(found);
+    }
+    let label = &file.label;
+    let problem = |line: u64, column: &str, reason: String, value: &str| {
+        Problem::new(label, line, column, reason, Some(value))
+    };
+
+    // Ratios name their parts, which may come later in the same file: parts first.
+    indicators.sort_by_key(|r| r.indicator.numerator.is_some());
+    for row in indicators {
+        let part = |code: &Option<ansinh_model::IndicatorCode>,
+                    column: &str,
+                    problems: &mut Vec<Problem>| match code {
+            None => Some(None),
+            Some(code) => match reference.indicator(code.as_str()) {
+                Some(known) => Some(Some(known.id)),
+                None => {
+                    problems.push(problem(
+                        row.origin.line,
+                        column,
+                        "unknown indicator; list it before the ratio or import it first".to_owned(),
+                        code.as_str(),
+                    ));
+                    None
+                }
+            },
+        };
+        let numerator = part(&row.indicator.numerator, "numerator", problems);
+        let denominator = part(&row.indicator.denominator, "denominator", problems);
+        let (Some(numerator), Some(denominator)) = (numerator, denominator) else {
+            continue;
+        };
+        let (id, written) =
+            db::upsert_indicator(conn, &row.indicator, numerator, denominator).await?;
+        count(counts, written);
+        reference.add_indicator(id, row.indicator);
+    }
+
+    // Parents before children.
+    regions.sort_by_key(|r| (r.region.level as u8, r.region.validity.from));
+    for row in regions {
+        let region = &row.region;
+        let parent_id = match &region.parent {
+            None => None,
+            Some(parent) => match reference.region_at(parent.as_str(), region.validity.from) {
+                Ok(known) => Some(known.id),
+                Err(e) => {
+                    problems.push(problem(
+                        row.origin.line,
+                        "parent",
+                        format!(
+                            "{e}; the parent must be valid on valid_from {}",
+                            region.validity.from
+                        ),
+                        parent.as_str(),
+                    ));
+                    continue;
+                }
+            },
+        };
+        let (id, written) = db::upsert_region(conn, region, parent_id).await?;
+        count(counts, written);
+        reference.add_region(KnownRegion {
+            id,
+            code: region.code.clone(),
+            level: region.level,
+            validity: region.validity,
+        });
+    }
+
+    for row in members {
+        let Some(group) = reference
+            .region_versions(row.group.as_str())
+            .last()
+            .cloned()
+        else {
+            problems.push(problem(
+                row.origin.line,
+                "group",
+                "unknown group; import it in a regions file first".to_owned(),
+                row.group.as_str(),
+            ));
+            continue;
+        };
+        let member = reference
+            .region_at(row.member.as_str(), group.validity.from)
+            .ok()
+            .or_else(|| {
+                reference
+                    .region_versions(row.member.as_str())
+                    .iter()
+                    .rev()
+                    .find(|v| v.validity.overlaps(&group.validity))
+            });
+        let Some(member) = member else {
+            problems.push(problem(
+                row.origin.line,
+                "member",
+                format!(
+                    "no version of this region is valid while group {} is ({})",
+                    group.code, group.validity
+                ),
+                row.member.as_str(),
+            ));
+            continue;
+        };
+        let written = db::upsert_member(conn, group.id, member.id).await?;
+        count(counts, written);
+    }
+
+    for row in lineage {
+        let from = reference
+            .region_version(row.from.0.as_str(), row.from.1)
+            .map(|r| r.id);
+        let to = reference
+            .region_version(row.to.0.as_str(), row.to.1)
+            .map(|r| r.id);
+        if from.is_none() {
+            problems.push(problem(
+                row.origin.line,
+                "from_code",
+                format!("no version of this region starts on {}", row.from.1),
+                row.from.0.as_str(),
+            ));
+        }
+        if to.is_none() {
+            problems.push(problem(
+                row.origin.line,
+                "to_code",
+                format!("no version of this region starts on {}", row.to.1),
+                row.to.0.as_str(),
+            ));
+        }
+        let (Some(from), Some(to)) = (from, to) else {
+            continue;
+        };
+        let written = db::upsert_lineage(conn, from, to, row.kind, row.to.1).await?;
+        count(counts, written);
+    }
+    Ok(rows)
+}

@@ -8,8 +8,7 @@ mod statistics;
 
 use ansinh_proto::pb::{
     import_service_server::ImportServiceServer, indicator_service_server::IndicatorServiceServer,
-    region_service_server::RegionServiceServer,
-    statistics_service_server::StatisticsServiceServer,
+    region_service_server::RegionServiceServer, statistics_service_server::StatisticsServiceServer,
 };
 use tonic::{server::NamedService, service::Routes};
 

@@ -12,8 +12,8 @@ listen=${ANSINH_LISTEN:-127.0.0.1:50051}
 export ANSINH_LISTEN=$listen
 
 echo "==> building"
-cargo build --release --bins --examples -p ansinh-server -p ansinh-importer
-bin=target/release
+cargo build --bins --examples -p ansinh-server -p ansinh-importer
+bin=target/debug
 
 echo "==> database $DATABASE_URL"
 "$bin/ansinh-import" migrate

@@ -55,12 +55,14 @@ if [ -z "$(find_bin mariadbd)" ] || [ -z "$(find_bin mariadb-install-db)" ]; the
   apt-get install -y -qq --no-install-recommends mariadb-server mariadb-client >&2
 fi
 
-mkdir -p "$state"
+# Its own tmpdir: a starting mariadbd deletes every #sql file in its tmpdir, which must not be
+# the /tmp that other servers on the machine use for their temporary tables.
+mkdir -p "$state/tmp"
 if [ ! -d "$state/data/mysql" ]; then
   log "initialising a throwaway MariaDB in $state"
   user_opt=()
   [ "$(id -u)" -eq 0 ] && user_opt=(--user=root)
-  "$(find_bin mariadb-install-db)" --no-defaults --datadir="$state/data" \
+  "$(find_bin mariadb-install-db)" --no-defaults --datadir="$state/data" --tmpdir="$state/tmp" \
     --auth-root-authentication-method=normal --skip-test-db "${user_opt[@]}" >"$state/install.log" 2>&1 \
     || { log "mariadb-install-db failed; see $state/install.log"; exit 1; }
 fi
@@ -69,7 +71,7 @@ log "starting MariaDB on 127.0.0.1:$port"
 user_opt=()
 [ "$(id -u)" -eq 0 ] && user_opt=(--user=root)
 nohup "$(find_bin mariadbd)" --no-defaults --datadir="$state/data" --socket="$state/mysqld.sock" \
-  --pid-file="$state/mysqld.pid" --port="$port" --bind-address=127.0.0.1 \
+  --pid-file="$state/mysqld.pid" --tmpdir="$state/tmp" --port="$port" --bind-address=127.0.0.1 \
   --skip-name-resolve --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
   --innodb-buffer-pool-size=512M --max-connections=500 --local-infile=1 \
   "${user_opt[@]}" >"$state/mysqld.log" 2>&1 &

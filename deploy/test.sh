@@ -13,4 +13,16 @@ echo "test.sh: testing against ${TEST_DATABASE_URL}" >&2
 
 # The end-to-end tests in tests/ run the real binaries; build them first.
 cargo build --workspace --bins
-cargo test --workspace --no-fail-fast "$@"
+# CI keeps only the end of the output, and cargo reports a failing test where its target ran:
+# the failures are repeated at the end.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$log"; then
+  echo
+  echo "test.sh: the failures, repeated from above:"
+  awk '/^ *Running / { target = $0 }
+       /^failures:$/ && !shown { print target; shown = 1 }
+       shown { print }
+       /^test result:/ { shown = 0 }' "$log" | tail -n 300
+  exit 1
+fi

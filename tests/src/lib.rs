@@ -1,7 +1,9 @@
 //! Support for the end-to-end tests: the real `ansinh-import` and `ansinh-server` binaries,
 //! run as child processes against a real MySQL database of their own (`TestDatabase`).
 //! `deploy/test.sh` builds the binaries before the tests run; they are found next to the test
-//! executable's `deps/` directory.
+//! executable's `deps/` directory. Tests that stop or pause MySQL get a MariaDB of their own
+//! ([`PrivateStack`]); tests that drive third-party clients install them under `.tmp/`
+//! ([`installed_tool`]).
 
 use std::{
     net::SocketAddr,
@@ -10,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-pub use ansinh_test_db::TestDatabase;
+pub use ansinh_test_db::{TestDatabase, ThrowawayServer};
 
 /// The workspace root, for sample files.
 pub fn workspace_root() -> PathBuf {
@@ -74,11 +76,32 @@ pub fn describe(output: &Output) -> String {
 pub struct ServerProcess {
     child: Child,
     address: SocketAddr,
+    /// The file holding the server's log when the test did not send it elsewhere: printed if
+    /// the test fails, so its failure report shows what the server said, and removed after.
+    log: Option<PathBuf>,
 }
 
 impl ServerProcess {
-    /// Starts the server on a free loopback port and waits until it accepts connections.
+    /// Starts the server on a free loopback port and waits until it accepts connections. Its
+    /// log is kept in a file and shown with the test's failure, if it fails.
     pub fn start(database_url: &str, extra_env: &[(&str, &str)]) -> Self {
+        static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let number = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log =
+            std::env::temp_dir().join(format!("ansinh-server-{}-{number}.log", std::process::id()));
+        let file = std::fs::File::create(&log).expect("creating the server's log file");
+        let mut server = Self::start_with_stderr(database_url, extra_env, file);
+        server.log = Some(log);
+        server
+    }
+
+    /// Like [`start`](Self::start), with the server's log (its stderr) sent to `stderr`, e.g. a
+    /// file a test reads.
+    pub fn start_with_stderr(
+        database_url: &str,
+        extra_env: &[(&str, &str)],
+        stderr: impl Into<Stdio>,
+    ) -> Self {
         let port = free_port();
         let address: SocketAddr = format!("127.0.0.1:{port}").parse().expect("an address");
         let mut command = Command::new(binary("ansinh-server"));
@@ -90,12 +113,16 @@ impl ServerProcess {
                 std::env::var("ANSINH_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
             )
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .stderr(stderr);
         for (name, value) in extra_env {
             command.env(name, value);
         }
         let child = command.spawn().expect("starting ansinh-server");
-        let server = Self { child, address };
+        let server = Self {
+            child,
+            address,
+            log: None,
+        };
         server.wait_until_listening(Duration::from_secs(30));
         server
     }
@@ -115,6 +142,11 @@ impl ServerProcess {
     /// The `http://127.0.0.1:PORT` endpoint for tonic clients.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.address)
+    }
+
+    /// The address it listens on, for endpoints other than plaintext `http://`.
+    pub fn address(&self) -> SocketAddr {
+        self.address
     }
 
     /// The process id, to send signals.
@@ -141,6 +173,20 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(log) = self.log.take() {
+            if std::thread::panicking() {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                let shown = &lines[lines.len().saturating_sub(100)..];
+                eprintln!(
+                    "ansinh-server's log ({} lines, the last {} shown):\n{}",
+                    lines.len(),
+                    shown.len(),
+                    shown.join("\n")
+                );
+            }
+            let _ = std::fs::remove_file(log);
+        }
     }
 }
 
@@ -152,19 +198,6 @@ pub fn free_port() -> u16 {
         .expect("binding an ephemeral port")
 }
 
-/// Runs `ansinh-import` like [`import`], retrying for up to two minutes while another run holds
-/// the importer's lock (exit 4): tests loading other databases on the same server can hold it.
-pub fn import_when_free(database_url: &str, args: &[&str]) -> Output {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let output = import(database_url, args);
-        if output.status.code() != Some(4) || Instant::now() > deadline {
-            return output;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 /// Migrates the database at `database_url` and loads the seed figures and targets of
 /// `examples/sample/` through the real importer.
 pub fn migrate_and_load_sample(database_url: &str) {
@@ -174,7 +207,7 @@ pub fn migrate_and_load_sample(database_url: &str) {
         "migrate failed: {}",
         describe(&output)
     );
-    let output = import_when_free(
+    let output = import(
         database_url,
         &[
             "load",
@@ -272,29 +305,38 @@ pub struct PausedDatabase {
 }
 
 impl PausedDatabase {
-    /// Pauses the server behind `server_url`, found through its pid file.
-    pub async fn pause(server_url: &str) -> Self {
-        #[derive(diesel::QueryableByName)]
-        struct PidFile {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            path: String,
-        }
-        use diesel_async::{AsyncConnection, RunQueryDsl};
-        let mut conn = diesel_async::AsyncMysqlConnection::establish(server_url)
-            .await
-            .expect("connecting to the server to pause");
-        let PidFile { path } = diesel::sql_query("SELECT @@pid_file AS path")
-            .get_result(&mut conn)
-            .await
-            .expect("asking the server for its pid file");
-        drop(conn);
-        let pid = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("reading the server's pid file {path}: {e}"))
-            .trim()
-            .parse()
-            .unwrap_or_else(|e| panic!("the pid file {path} holds no pid: {e}"));
+    /// Stops `server`'s process and returns once every one of its threads has stopped (kill(2)
+    /// only starts a stop, each thread stops when it next runs) and a login on its port goes
+    /// unanswered, so that a call the test makes next cannot be answered by it or by anything
+    /// else on that port.
+    pub async fn pause(server: &ThrowawayServer) -> Self {
+        let pid = server.pid().expect("the throwaway MariaDB is running");
         send_signal(pid, "STOP");
-        Self { pid, paused: true }
+        let paused = Self { pid, paused: true };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match unstopped_threads(pid) {
+                Ok(0) => break,
+                Ok(running) => assert!(
+                    Instant::now() < deadline,
+                    "{running} thread(s) of mariadbd {pid} still run 10 s after SIGSTOP"
+                ),
+                Err(e) => panic!("cannot read the threads of mariadbd {pid}: {e}"),
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        use diesel_async::AsyncConnection as _;
+        let login = tokio::time::timeout(
+            Duration::from_millis(300),
+            diesel_async::AsyncMysqlConnection::establish(&server.url()),
+        )
+        .await;
+        assert!(
+            login.is_err(),
+            "a login on port {} was answered with mariadbd {pid} stopped",
+            server.port()
+        );
+        paused
     }
 
     /// Lets the server run again.
@@ -313,4 +355,304 @@ impl Drop for PausedDatabase {
                 .status();
         }
     }
+}
+
+/// How many threads of process `pid` are not stopped (state `T`, or `t` under a tracer).
+fn unstopped_threads(pid: u32) -> std::io::Result<usize> {
+    let mut running = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let stat = match std::fs::read_to_string(task?.path().join("stat")) {
+            Ok(stat) => stat,
+            // The thread exited since the directory was listed.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        // `pid (comm) state ...`: comm may hold spaces and parentheses, so read after the last ')'.
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next());
+        if !matches!(state, Some("T" | "t")) {
+            running += 1;
+        }
+    }
+    Ok(running)
+}
+
+/// A MariaDB of the test's own (a [`ThrowawayServer`]), a database on it with the sample
+/// loaded by the real importer, and `ansinh-server` on that database: for tests that stop,
+/// pause or otherwise abuse the database, which they must never do to the shared test server.
+///
+/// Fields drop in order: the server, then the database, then MariaDB itself.
+pub struct PrivateStack {
+    /// The running `ansinh-server`.
+    pub server: ServerProcess,
+    /// The database the server reads.
+    pub database: TestDatabase,
+    /// The MariaDB server holding it, which the test may stop and start.
+    pub mariadb: ThrowawayServer,
+}
+
+impl PrivateStack {
+    /// Starts MariaDB, loads the sample, and starts the server with `server_env`.
+    pub async fn start(server_env: &[(&str, &str)]) -> Self {
+        let mariadb = ThrowawayServer::new()
+            .await
+            .unwrap_or_else(|e| panic!("cannot start a throwaway MariaDB: {e}"));
+        let database = TestDatabase::on_server(&mariadb.url()).await;
+        migrate_and_load_sample(database.url());
+        let server = ServerProcess::start(database.url(), server_env);
+        Self {
+            server,
+            database,
+            mariadb,
+        }
+    }
+
+    /// Stops MariaDB (gracefully) and waits until it has exited.
+    pub async fn stop_mariadb(&mut self) {
+        self.mariadb
+            .stop()
+            .await
+            .unwrap_or_else(|e| panic!("cannot stop the throwaway MariaDB: {e}"));
+    }
+
+    /// Starts MariaDB again on the same data and port and waits until it accepts logins.
+    pub async fn start_mariadb(&mut self) {
+        self.mariadb
+            .start()
+            .await
+            .unwrap_or_else(|e| panic!("cannot start the throwaway MariaDB again: {e}"));
+    }
+
+    /// A connected channel to the server (HTTP/2 over loopback), within ten seconds.
+    pub async fn channel(&self) -> tonic::transport::Channel {
+        within(
+            Duration::from_secs(10),
+            "connecting to ansinh-server",
+            tonic::transport::Channel::from_shared(self.server.endpoint())
+                .expect("a valid endpoint")
+                .connect(),
+        )
+        .await
+        .expect("connecting to ansinh-server")
+    }
+}
+
+/// Runs `command` to completion with no input, failing the test if it takes longer than
+/// `limit` (the child is killed first).
+pub fn output_within(command: &mut Command, limit: Duration) -> Output {
+    use std::io::Read;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    // Read both pipes while waiting, so a chatty child cannot block on a full pipe.
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = read(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = read(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("polling a child process") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    }
+}
+
+/// A tool installed under `.tmp/<name>`, installing it first if `ready` says the directory
+/// does not hold a complete install. `install` fills an empty directory of its own, which is
+/// then renamed into place: test processes running at once never see a half-installed tool,
+/// and the first complete install wins.
+pub fn installed_tool(
+    name: &str,
+    ready: impl Fn(&Path) -> bool,
+    install: impl FnOnce(&Path) -> Result<(), String>,
+) -> PathBuf {
+    let target = tools_dir().join(name);
+    if ready(&target) {
+        return target;
+    }
+    let suffix = format!("{}-{}", std::process::id(), free_port());
+    let staging = tools_dir().join(format!("{name}.installing-{suffix}"));
+    std::fs::create_dir_all(&staging)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", staging.display()));
+    if let Err(message) = install(&staging) {
+        let _ = std::fs::remove_dir_all(&staging);
+        panic!(
+            "cannot install {name} under {}: {message}",
+            tools_dir().display()
+        );
+    }
+    assert!(
+        ready(&staging),
+        "installing {name} in {} left it incomplete",
+        staging.display()
+    );
+    if target.exists() && !ready(&target) {
+        // An outdated or broken install: move it aside (atomically) before replacing it.
+        let stale = tools_dir().join(format!("{name}.stale-{suffix}"));
+        if std::fs::rename(&target, &stale).is_ok() {
+            let _ = std::fs::remove_dir_all(&stale);
+        }
+    }
+    if std::fs::rename(&staging, &target).is_err() {
+        // Another process put its install there first.
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    assert!(
+        ready(&target),
+        "{} is not a complete install of {name}",
+        target.display()
+    );
+    target
+}
+
+/// `CHECKSUM TABLE ... EXTENDED` of one data table: equal before and after means unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct TableChecksum {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "Table")]
+    pub table: String,
+    #[diesel(
+        sql_type = diesel::sql_types::Nullable<diesel::sql_types::Unsigned<diesel::sql_types::BigInt>>,
+        column_name = "Checksum"
+    )]
+    pub checksum: Option<u64>,
+}
+
+/// The checksums of every table an import may write, in a fixed order.
+pub async fn data_checksums(database_url: &str) -> Vec<TableChecksum> {
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+    let mut conn = diesel_async::AsyncMysqlConnection::establish(database_url)
+        .await
+        .expect("connecting for CHECKSUM TABLE");
+    diesel::sql_query(
+        "CHECKSUM TABLE observations, observation_history, targets, sources, indicators, regions, \
+         region_members, region_lineage, import_runs EXTENDED",
+    )
+    .load(&mut conn)
+    .await
+    .expect("CHECKSUM TABLE")
+}
+
+/// Like [`data_checksums`], without the ledger (which every run writes, rejected or not).
+pub async fn data_checksums_without_ledger(database_url: &str) -> Vec<TableChecksum> {
+    let mut sums = data_checksums(database_url).await;
+    sums.retain(|sum| !sum.table.ends_with(".import_runs"));
+    sums
+}
+
+/// An observations CSV with one `hi_treatment_visits` figure per month of `years` for each of
+/// the 10,035 communes valid before 2025-07-01 (the repository's reference copy): 120,420 rows
+/// a year, big enough that a run is still loading a second or more after it starts.
+pub fn commune_months_csv(years: std::ops::RangeInclusive<i32>) -> String {
+    let communes = std::fs::read_to_string(
+        workspace_root().join("crates/store/reference/communes_before_2025-07-01.csv"),
+    )
+    .expect("reading the reference communes");
+    let mut text = String::from("region,indicator,period,value\n");
+    for code in communes.lines().skip(1).filter_map(|l| l.split(',').nth(2)) {
+        for year in years.clone() {
+            for month in 1..=12 {
+                text.push_str(&format!(
+                    "{code},hi_treatment_visits,{year}-{month:02},{}\n",
+                    month * year
+                ));
+            }
+        }
+    }
+    text
+}
+
+/// A directory of files for one test, empty when made and removed when dropped.
+pub struct ScratchDir(pub PathBuf);
+
+impl ScratchDir {
+    /// `<temp>/ansinh-<name>-<pid>`, emptied first: a directory left by a process that had
+    /// the same pid must not leak into this test.
+    pub fn new(name: &str) -> Self {
+        let directory = std::env::temp_dir().join(format!("ansinh-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&directory);
+        std::fs::create_dir_all(&directory).expect("creating a scratch directory");
+        Self(directory)
+    }
+
+    /// Writes `contents` to `name` in the directory and returns its path.
+    pub fn write(&self, name: &str, contents: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).expect("writing a scratch file");
+        path.to_str().expect("a UTF-8 path").to_owned()
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The value written after exactly `series` (name and labels) in a Prometheus text exposition.
+pub fn metric_sample<'t>(text: &'t str, series: &str) -> Option<&'t str> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+}
+
+/// Whether a `LOAD DATA` into `observations` is running on the server behind `url`: an
+/// import run in the middle of loading its rows.
+pub async fn observations_loading(url: &str) -> bool {
+    #[derive(diesel::QueryableByName)]
+    struct Loads {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        loads: i64,
+    }
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+    let Ok(mut conn) = diesel_async::AsyncMysqlConnection::establish(url).await else {
+        return false;
+    };
+    diesel::sql_query(
+        "SELECT COUNT(*) AS loads FROM information_schema.processlist \
+         WHERE info LIKE 'LOAD DATA LOCAL INFILE%INTO TABLE observations%'",
+    )
+    .get_result::<Loads>(&mut conn)
+    .await
+    .is_ok_and(|l| l.loads > 0)
+}
+
+/// A finished command's standard output, as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A finished command's standard error, as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }

@@ -1,6 +1,6 @@
 //! The database users of `deploy/sql/grants.sql`, as `deploy/sql/apply-grants.sh` creates them,
 //! each doing its job and nothing more: the migrator migrates a fresh database, the importer
-//! loads the sample but cannot touch the schema, and the server serves its queries as a
+//! loads the sample but cannot touch the schema, and the server serves every query RPC as a
 //! read-only user that is refused every write.
 //!
 //! Users are server-wide, not per database, so each run names its own (`ansinh_{srv,imp,mig}_`
@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ansinh_proto::pb::{
     self, import_service_client::ImportServiceClient,
     indicator_service_client::IndicatorServiceClient, region_service_client::RegionServiceClient,
+    statistics_service_client::StatisticsServiceClient,
 };
 use ansinh_tests::{ServerProcess, TestDatabase, describe, import, workspace_root};
 use diesel::QueryableByName;
@@ -90,7 +91,7 @@ async fn each_database_user_can_do_its_job_and_nothing_more() {
     .await;
 
     // The importer's user loads the sample: LOAD DATA LOCAL INFILE, history and ledger included.
-    let loaded = load_when_the_run_lock_is_free(
+    let loaded = import(
         &accounts.importer_url,
         &[
             "load",
@@ -165,6 +166,103 @@ async fn each_database_user_can_do_its_job_and_nothing_more() {
         .expect("GetIndicator as the read-only user")
         .into_inner();
     assert_eq!(coverage.code, "hi_coverage_rate");
+
+    // Every StatisticsService RPC: none of them needs more than SELECT (no temporary tables, no
+    // locks, no writes), so the read-only user answers them all.
+    let mut statistics = StatisticsServiceClient::connect(server.endpoint())
+        .await
+        .unwrap();
+    let observations = statistics
+        .list_observations(pb::ListObservationsRequest {
+            region_codes: vec!["68".into()],
+            indicator_codes: vec!["hi_coverage_rate".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("ListObservations as the read-only user")
+        .into_inner();
+    assert!(
+        observations
+            .observations
+            .iter()
+            .any(|observation| observation.value == "94.56"),
+        "the sample's 2024 HI coverage of 68"
+    );
+    let mut export = statistics
+        .export_observations(pb::ExportObservationsRequest {
+            region_codes: vec!["68".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("ExportObservations as the read-only user")
+        .into_inner();
+    let mut exported = 0;
+    while export
+        .message()
+        .await
+        .expect("ExportObservations streams as the read-only user")
+        .is_some()
+    {
+        exported += 1;
+    }
+    assert!(exported > 0, "the export streams the sample's observations");
+    let series = statistics
+        .get_time_series(pb::GetTimeSeriesRequest {
+            region_code: "68".into(),
+            indicator_code: "hi_participants".into(),
+            geography_as_of: "2025-08-01".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("GetTimeSeries as the read-only user")
+        .into_inner();
+    assert!(!series.points.is_empty(), "a series of HI participants");
+    let national = statistics
+        .aggregate(pb::AggregateRequest {
+            parent_code: "VN".into(),
+            level: pb::RegionLevel::Province as i32,
+            indicator_code: "hi_participants".into(),
+            period: "2024".into(),
+        })
+        .await
+        .expect("Aggregate as the read-only user")
+        .into_inner();
+    assert!(!national.value.is_empty(), "a roll-up of the provinces");
+    let attainment = statistics
+        .get_target_attainment(pb::GetTargetAttainmentRequest {
+            region_codes: vec!["68".into()],
+            indicator_code: "hi_coverage_rate".into(),
+            period: "2024".into(),
+        })
+        .await
+        .expect("GetTargetAttainment as the read-only user")
+        .into_inner();
+    assert_eq!(
+        attainment.attainments[0].status,
+        pb::AttainmentStatus::Met as i32,
+        "94.56 % against a target of 93.65 %"
+    );
+    let ranking = statistics
+        .rank_regions(pb::RankRegionsRequest {
+            parent_code: "VN".into(),
+            level: pb::RegionLevel::Province as i32,
+            indicator_code: "si_coverage_rate".into(),
+            period: "2024".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("RankRegions as the read-only user")
+        .into_inner();
+    assert!(!ranking.entries.is_empty(), "68 is ranked");
+    let summary = statistics
+        .get_region_summary(pb::GetRegionSummaryRequest {
+            region_code: "68".into(),
+            as_of: "2025-06-01".into(),
+        })
+        .await
+        .expect("GetRegionSummary as the read-only user")
+        .into_inner();
+    assert!(!summary.indicators.is_empty(), "a dashboard of 68");
 
     let mut imports = ImportServiceClient::connect(server.endpoint())
         .await
@@ -330,19 +428,6 @@ async fn assert_denied(conn: &mut AsyncMysqlConnection, statement: &str, user: &
                 "{statement}: expected a permission error for {user}, got: {message}"
             );
         }
-    }
-}
-
-/// Runs `ansinh-import` as the importer's user, waiting while another test's run holds the
-/// server-wide run lock (exit code 4) rather than failing.
-fn load_when_the_run_lock_is_free(url: &str, args: &[&str]) -> std::process::Output {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let output = import(url, args);
-        if output.status.code() != Some(4) || Instant::now() >= deadline {
-            return output;
-        }
-        std::thread::sleep(Duration::from_millis(200));
     }
 }
 

@@ -32,19 +32,6 @@ const SYNTHETIC_OBSERVATIONS: &[(&str, &str, &str, &str, &str)] = &[
     ("14", "si_coverage_rate", "2024", "17.1", ""),
 ];
 
-/// `ansinh-import` with `args`, waiting while another run holds the import lock (exit 4): the
-/// lock is taken by name on the server, so tests loading other databases there can hold it.
-fn import_when_free(database_url: &str, args: &[&str]) -> std::process::Output {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    loop {
-        let output = import(database_url, args);
-        if output.status.code() != Some(4) || std::time::Instant::now() > deadline {
-            return output;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
-
 /// A database with the schema, the reference data, the sample figures and targets, and the
 /// synthetic figures; and a server on it.
 async fn loaded() -> (
@@ -53,7 +40,7 @@ async fn loaded() -> (
     StatisticsServiceClient<Channel>,
 ) {
     let database = migrated_database().await;
-    let output = import_when_free(
+    let output = import(
         database.url(),
         &[
             "load",
@@ -76,7 +63,7 @@ async fn loaded() -> (
         ));
     }
     std::fs::write(&path, csv).expect("writing the synthetic file");
-    let output = import_when_free(
+    let output = import(
         database.url(),
         &["load", path.to_str().expect("a UTF-8 path")],
     );

@@ -68,6 +68,18 @@ impl Kind {
         }
     }
 
+    /// The free-text columns of the kind and how many characters the database holds of each.
+    pub fn text_widths(self) -> &'static [(&'static str, usize)] {
+        use ansinh_store::widths::{NAME, NOTE, REGION_KIND, SOURCE};
+        match self {
+            Kind::Observations => &[("source", SOURCE), ("note", NOTE)],
+            Kind::Targets => &[("source", SOURCE)],
+            Kind::Regions => &[("name", NAME), ("name_vi", NAME), ("kind", REGION_KIND)],
+            Kind::Indicators => &[("name", NAME), ("name_vi", NAME)],
+            Kind::RegionMembers | Kind::Lineage => &[],
+        }
+    }
+
     /// Every column of the kind: the required ones, then the optional ones. A column's
     /// position in this list is its slot in a [`crate::read::Row`].
     pub fn columns(self) -> impl Iterator<Item = &'static str> {

@@ -1,13 +1,17 @@
-//! The ansinh batch importer: reads import files (CSV, JSON Lines), checks every row against
-//! the data contract and the reference data, and loads a run into MySQL all or nothing.
+//! The ansinh batch importer: reads import files (CSV, JSON Lines, XLSX report sheets through
+//! a mapping), checks every row against the data contract and the reference data, and loads a
+//! run into MySQL all or nothing.
 //!
 //! The binary `ansinh-import` (src/main.rs) is a thin command line over this library; the
 //! benchmark binary drives the same library.
 
 pub mod kind;
+pub mod mapping;
 pub mod problem;
 pub mod read;
 pub mod reference;
 pub mod run;
 pub mod series;
+pub mod textfile;
 pub mod validate;
+pub mod xlsx;

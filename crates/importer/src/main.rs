@@ -11,10 +11,13 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use ansinh_importer::kind::Kind;
+use ansinh_importer::mapping::Mapping;
 use ansinh_importer::read::Format;
 use ansinh_importer::run::{self, LoadOptions, Outcome, RunError};
 use ansinh_importer::series::Progress;
+use ansinh_importer::textfile;
 use ansinh_model::NumberLocale;
+use ansinh_store::models::ImportRunStatus;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
@@ -28,6 +31,8 @@ use clap::{Parser, Subcommand};
         ansinh-import load observations.csv\n  \
         ansinh-import load --number-locale vi --dry-run bao-cao-lam-dong.csv\n  \
         ansinh-import load --summary-json /tmp/run.json indicators.csv regions.csv observations.jsonl\n  \
+        ansinh-import load --metrics-textfile /var/lib/node_exporter/textfile/ansinh_import.prom incoming/*.csv\n  \
+        ansinh-import load --mapping examples/xlsx/lam-dong-2025-05.mapping.json examples/xlsx/lam-dong-2025-05.xlsx\n  \
         ansinh-import runs --limit 5\n\n\
         Exit codes: 0 success (also when nothing changed), 1 input rejected (nothing landed),\n\
         2 usage error, 3 database unreachable or failed mid-run (nothing landed),\n\
@@ -58,7 +63,7 @@ enum Command {
 
 #[derive(clap::Args)]
 struct LoadArgs {
-    /// Input files (.csv or .jsonl); one run, all or nothing.
+    /// Input files (.csv, .jsonl, or .xlsx with --mapping); one run, all or nothing.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Validate and report what would change; write nothing but the ledger entry.
@@ -70,12 +75,21 @@ struct LoadArgs {
     /// The kind of every file, instead of detecting it from the header.
     #[arg(long, env = "ANSINH_IMPORT_KIND")]
     kind: Option<Kind>,
-    /// The format of every file, instead of its extension: csv or jsonl.
+    /// The format of every file, instead of its extension: csv, jsonl or xlsx.
     #[arg(long, env = "ANSINH_IMPORT_FORMAT")]
     format: Option<Format>,
+    /// The mapping (JSON) that says how to read the XLSX report sheets of the run: the sheet,
+    /// the header row, the region column and which column holds which indicator, unit and
+    /// period (see docs/import.md).
+    #[arg(long, env = "ANSINH_IMPORT_MAPPING", value_name = "MAP.json")]
+    mapping: Option<PathBuf>,
     /// Write a JSON summary of the run (counts, files, problems) to PATH.
     #[arg(long, env = "ANSINH_IMPORT_SUMMARY_JSON", value_name = "PATH")]
     summary_json: Option<PathBuf>,
+    /// After the run, rewrite PATH (a .prom file in the node exporter's textfile directory)
+    /// with the run's outcome, rows and duration, and counters carried over from earlier runs.
+    #[arg(long, env = "ANSINH_IMPORT_METRICS_TEXTFILE", value_name = "PATH")]
+    metrics_textfile: Option<PathBuf>,
     /// Who runs the import, for the ledger [default: $USER].
     #[arg(long, env = "ANSINH_IMPORT_OPERATOR")]
     operator: Option<String>,
@@ -86,7 +100,9 @@ fn init_tracing() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a file or a log collector.
+        .with_ansi(std::io::stderr().is_terminal());
     if std::env::var("RUST_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
     } else {
@@ -217,6 +233,13 @@ async fn runs(url: &str, limit: u32) -> anyhow::Result<u8> {
 }
 
 async fn load(url: String, args: LoadArgs) -> anyhow::Result<u8> {
+    let mapping = match xlsx_mapping(&args) {
+        Ok(mapping) => mapping,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(2);
+        }
+    };
     let operator = args
         .operator
         .or_else(|| std::env::var("USER").ok())
@@ -226,6 +249,7 @@ async fn load(url: String, args: LoadArgs) -> anyhow::Result<u8> {
         files: args.files,
         kind: args.kind,
         format: args.format,
+        mapping,
         locale: args.number_locale,
         dry_run: args.dry_run,
         operator,
@@ -237,32 +261,43 @@ async fn load(url: String, args: LoadArgs) -> anyhow::Result<u8> {
     display.abort();
     let _ = display.await;
     let elapsed = started.elapsed();
-    let (code, outcome) = match result {
+    let (code, status, outcome) = match result {
         Ok(outcome) => {
             for problem in &outcome.problems {
                 eprintln!("{problem}");
             }
             let code = if outcome.problems.is_empty() { 0 } else { 1 };
-            (code, Some(outcome))
+            (code, outcome.status, Some(outcome))
         }
         Err(RunError::Usage(message)) => {
             eprintln!("error: {message}");
-            (2, None)
+            (2, textfile::USAGE_ERROR, None)
         }
         Err(RunError::Locked) => {
             eprintln!("error: {}", RunError::Locked);
-            (4, None)
+            (4, textfile::LOCKED, None)
         }
         Err(RunError::Database(e)) => {
             eprintln!("error: {e}; nothing of this run landed");
             if let Some(source) = std::error::Error::source(&e) {
                 tracing::error!(error = %source, "database failure");
             }
-            (3, None)
+            (3, ImportRunStatus::Failed.as_str(), None)
         }
     };
     if let Some(outcome) = &outcome {
         print_summary(outcome, elapsed);
+    }
+    if let Some(path) = &args.metrics_textfile {
+        let figures = run_figures(code, status, outcome.as_ref(), elapsed);
+        // The run's outcome stands either way; a file that cannot be written shows on the
+        // monitoring side as a last run that grows old.
+        if let Err(e) = textfile::write(path, &figures) {
+            eprintln!(
+                "error: writing the metrics textfile {}: {e}",
+                path.display()
+            );
+        }
     }
     if let Some(path) = args.summary_json {
         let json = match &outcome {
@@ -272,6 +307,58 @@ async fn load(url: String, args: LoadArgs) -> anyhow::Result<u8> {
         std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(code)
+}
+
+/// The run as the metrics textfile reports it.
+fn run_figures(
+    exit_code: u8,
+    status: &'static str,
+    outcome: Option<&Outcome>,
+    elapsed: Duration,
+) -> textfile::RunFigures {
+    let finished_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64());
+    textfile::RunFigures {
+        status,
+        exit_code,
+        finished_unix,
+        duration_seconds: elapsed.as_secs_f64(),
+        rows_read: outcome.map_or(0, |o| o.files.iter().map(|f| f.rows).sum()),
+        rows: outcome.map_or([0; 4], |o| [o.inserted, o.updated, o.unchanged, o.rejected]),
+    }
+}
+
+/// The mapping of the run's XLSX files, read and checked before anything else: an XLSX file
+/// without a mapping, a mapping without an XLSX file, or a mapping with problems is a usage
+/// error.
+fn xlsx_mapping(args: &LoadArgs) -> Result<Option<&'static Mapping>, String> {
+    let sheets: Vec<&PathBuf> = args
+        .files
+        .iter()
+        .filter(|path| {
+            matches!(
+                args.format.or_else(|| Format::from_path(path)),
+                Some(Format::Xlsx(_))
+            )
+        })
+        .collect();
+    match (&args.mapping, sheets.first()) {
+        (None, None) => Ok(None),
+        (None, Some(sheet)) => Err(format!(
+            "{} is an XLSX report sheet; add --mapping MAP.json (or set ANSINH_IMPORT_MAPPING) naming \
+             the mapping that says which sheet, header row, region column and indicator columns to \
+             read (an example: examples/xlsx/lam-dong-2025-05.mapping.json; see docs/import.md)",
+            sheet.display()
+        )),
+        (Some(path), None) => Err(format!(
+            "--mapping {} (ANSINH_IMPORT_MAPPING) reads XLSX report sheets, and none of the files is one (.xlsx, or --format xlsx)",
+            path.display()
+        )),
+        (Some(path), Some(_)) => Mapping::load(path)
+            .map(|mapping| Some(mapping.leak()))
+            .map_err(|e| format!("the mapping has problems:\n{e}")),
+    }
 }
 
 fn print_summary(outcome: &Outcome, elapsed: Duration) {
@@ -297,29 +384,55 @@ fn print_summary(outcome: &Outcome, elapsed: Duration) {
     }
 }
 
-/// A bar on a terminal, a line every few seconds otherwise.
+/// A bar on a terminal, a line every few seconds otherwise: the bytes of the observations and
+/// targets files read, of their size, and the rows read (the other kinds are small and go
+/// first).
 async fn show_progress(progress: Arc<Progress>) {
     let started = Instant::now();
+    let read = || {
+        let total = progress.total_bytes.load(Ordering::Relaxed);
+        (
+            progress.rows.load(Ordering::Relaxed),
+            progress.bytes.load(Ordering::Relaxed).min(total),
+            total,
+        )
+    };
     if std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new_spinner();
+        let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} [{bar:30}] {bytes}/{total_bytes} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         loop {
-            let rows = progress.rows.load(Ordering::Relaxed);
+            let (rows, bytes, total) = read();
+            bar.set_length(total);
+            bar.set_position(bytes);
             bar.set_message(format!("{rows} rows read"));
-            bar.tick();
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     } else {
         loop {
             tokio::time::sleep(Duration::from_secs(5)).await;
-            let rows = progress.rows.load(Ordering::Relaxed);
+            let (rows, bytes, total) = read();
             eprintln!(
-                "progress: {rows} rows read in {:.0}s",
+                "progress: {rows} rows read, {} of {} MB ({:.0}%), in {:.0}s",
+                bytes >> 20,
+                total >> 20,
+                percent(bytes, total),
                 started.elapsed().as_secs_f64()
             );
         }
+    }
+}
+
+/// `part` of `whole` in percent; 100 for an empty whole.
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        100.0
+    } else {
+        part as f64 * 100.0 / whole as f64
     }
 }

@@ -1,42 +1,66 @@
-//! Reading import files: CSV and JSON Lines, streamed one row at a time.
+//! Reading import files: CSV and JSON Lines, streamed one row at a time, and XLSX report
+//! sheets read through a mapping ([`crate::xlsx`]).
 //!
 //! This module owns the file formats and nothing else: it turns a file into [`Row`]s whose
 //! values sit in the slots of the file's [`Kind`] (so the header may name the columns in any
 //! order), and reports problems of form — an unknown or missing column, a row with the wrong
 //! number of fields, text that is not UTF-8, a line that is not a JSON object. What the values
-//! mean is checked by [`crate::validate`]. Memory stays flat in the file size: one record
-//! buffer is reused for every row.
+//! mean is checked by [`crate::validate`], whatever the format. Memory stays flat in the file
+//! size for CSV and JSON Lines: one record buffer is reused for every row. (A report sheet is
+//! held in memory whole: sheets are a few hundred rows.)
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use ansinh_model::NumberLocale;
 use serde_json::value::RawValue;
 
 use crate::kind::Kind;
+use crate::mapping::Mapping;
 use crate::problem::Problem;
+use crate::xlsx;
 
 /// How a file is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,
     Jsonl,
-    Xlsx,
+    /// A report sheet, read through its mapping; `None` until the run attaches the mapping
+    /// (`--format xlsx` and the `.xlsx` extension name the format without it).
+    Xlsx(Option<&'static Mapping>),
 }
 
 impl Format {
     /// The format named by the file's extension (`.csv`, `.jsonl`/`.ndjson`, `.xlsx`).
     pub fn from_path(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "csv" => Some(Format::Csv),
-            "jsonl" | "ndjson" => Some(Format::Jsonl),
-            "xlsx" => Some(Format::Xlsx),
-            _ => None,
+        ext.parse().ok()
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+            Format::Xlsx(_) => "xlsx",
         }
+    }
+
+    /// This format, reading XLSX through `mapping` (other formats need none).
+    pub fn with_mapping(self, mapping: Option<&'static Mapping>) -> Format {
+        match self {
+            Format::Xlsx(None) => Format::Xlsx(mapping),
+            other => other,
+        }
+    }
+}
+
+impl serde::Serialize for Format {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -51,7 +75,7 @@ impl FromStr for Format {
         match s.trim().to_ascii_lowercase().as_str() {
             "csv" => Ok(Format::Csv),
             "jsonl" | "ndjson" => Ok(Format::Jsonl),
-            "xlsx" => Ok(Format::Xlsx),
+            "xlsx" => Ok(Format::Xlsx(None)),
             _ => Err(UnknownFormat(s.to_owned())),
         }
     }
@@ -65,8 +89,13 @@ pub const MAX_COLUMNS: usize = 8;
 pub struct Row<'a> {
     pub line: u64,
     values: &'a [Option<&'a str>],
-    /// Slots whose value was a JSON number: already plain, whatever the number locale.
-    json_numbers: u32,
+    /// Slots whose value came as a number (a JSON number, a numeric sheet cell) rather than as
+    /// text: already plain, whatever the number locale.
+    plain_numbers: u32,
+    /// The number locale of this row's text, when the file declares its own (a sheet's mapping).
+    locale: Option<NumberLocale>,
+    /// Where a column's value came from, when that is not the column itself (a sheet cell).
+    places: &'a [(&'a str, &'a str)],
 }
 
 impl<'a> Row<'a> {
@@ -74,8 +103,28 @@ impl<'a> Row<'a> {
         Self {
             line,
             values,
-            json_numbers: 0,
+            plain_numbers: 0,
+            locale: None,
+            places: &[],
         }
+    }
+
+    /// Marks the slots of `mask` (bit `n` for slot `n`) as numbers rather than text.
+    pub fn with_plain_numbers(mut self, mask: u32) -> Self {
+        self.plain_numbers = mask;
+        self
+    }
+
+    /// Reads this row's number text in `locale` rather than the run's.
+    pub fn with_locale(mut self, locale: Option<NumberLocale>) -> Self {
+        self.locale = locale;
+        self
+    }
+
+    /// Names where the values of columns came from: `(column, place)` pairs.
+    pub fn with_places(mut self, places: &'a [(&'a str, &'a str)]) -> Self {
+        self.places = places;
+        self
     }
 
     /// The value in `slot`, trimmed; `None` when the column is absent or the cell blank.
@@ -88,9 +137,24 @@ impl<'a> Row<'a> {
             .filter(|v| !v.is_empty())
     }
 
-    /// Whether the value in `slot` came as a JSON number rather than as text.
-    pub fn is_json_number(&self, slot: usize) -> bool {
-        slot < 32 && self.json_numbers & (1 << slot) != 0
+    /// Whether the value in `slot` came as a number (a JSON number, a numeric sheet cell)
+    /// rather than as text.
+    pub fn is_plain_number(&self, slot: usize) -> bool {
+        slot < 32 && self.plain_numbers & (1 << slot) != 0
+    }
+
+    /// The number locale this row declares for its text, if it has its own.
+    pub fn locale(&self) -> Option<NumberLocale> {
+        self.locale
+    }
+
+    /// How a problem names the place of `column`: the column itself, or for a row of a report
+    /// sheet the cell it came from (`Sheet1!C7`).
+    pub fn place<'s>(&'s self, column: &'s str) -> &'s str {
+        self.places
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map_or(column, |(_, place)| place)
     }
 }
 
@@ -99,17 +163,41 @@ pub struct Input {
     label: Arc<str>,
     kind: Kind,
     inner: Inner,
+    position: Arc<AtomicU64>,
 }
 
 enum Inner {
     Csv {
-        reader: csv::Reader<NewlineLog<File>>,
+        reader: csv::Reader<NewlineLog<Counted>>,
         /// For each CSV column, the slot it fills.
         slots: Vec<usize>,
     },
     Jsonl {
-        lines: BufReader<File>,
+        lines: BufReader<Counted>,
     },
+    Xlsx(xlsx::Sheet),
+}
+
+/// A file that publishes how far into it reading has got, for the progress display.
+struct Counted {
+    file: File,
+    position: Arc<AtomicU64>,
+}
+
+impl io::Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.position.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl io::Seek for Counted {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let at = self.file.seek(to)?;
+        self.position.store(at, Ordering::Relaxed);
+        Ok(at)
+    }
 }
 
 impl Input {
@@ -131,16 +219,38 @@ impl Input {
                 None,
             )]
         })?;
+        let position = Arc::new(AtomicU64::new(0));
         match format {
-            Format::Csv => open_csv(file, label, kind),
-            Format::Jsonl => open_jsonl(file, label, kind),
-            Format::Xlsx => Err(vec![Problem::new(
+            Format::Csv => open_csv(Counted { file, position }, label, kind),
+            Format::Jsonl => open_jsonl(Counted { file, position }, label, kind),
+            Format::Xlsx(None) => Err(vec![Problem::new(
                 &label,
                 0,
                 "",
-                "XLSX files are read through a mapping file (--xlsx-mapping)",
+                "an XLSX report sheet is read through a mapping file that says which cells hold which figures: give --mapping MAP.json (or set ANSINH_IMPORT_MAPPING)",
                 None,
             )]),
+            Format::Xlsx(Some(mapping)) => match kind {
+                Some(kind) if kind != Kind::Observations => Err(vec![Problem::new(
+                    &label,
+                    0,
+                    "",
+                    format!(
+                        "a report sheet holds observations; --kind {kind} does not apply to it"
+                    ),
+                    None,
+                )]),
+                _ => {
+                    // Read whole when opened: all of it is behind.
+                    position.store(file.metadata().map_or(0, |m| m.len()), Ordering::Relaxed);
+                    Ok(Input {
+                        inner: Inner::Xlsx(xlsx::Sheet::open(file, &label, mapping)?),
+                        label,
+                        kind: Kind::Observations,
+                        position,
+                    })
+                }
+            },
         }
     }
 
@@ -150,6 +260,12 @@ impl Input {
 
     pub fn label(&self) -> &Arc<str> {
         &self.label
+    }
+
+    /// How many bytes of the file have been read so far, updated as reading goes on (a
+    /// report sheet is read whole when it is opened).
+    pub fn position(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.position)
     }
 
     /// Calls `on_row` for every data row, in file order. Problems of form go to `problems`
@@ -244,6 +360,7 @@ impl Input {
                     jsonl_row(&self.label, self.kind, line, body, problems, &mut on_row);
                 }
             }
+            Inner::Xlsx(sheet) => sheet.for_each_row(&self.label, problems, &mut on_row),
         }
     }
 }
@@ -253,7 +370,7 @@ impl Input {
 /// The csv crate's positions count a CRLF's `\n` into the next record, so they are off by
 /// one or more; this counts the newlines before the record's last byte instead and steps
 /// back over the newlines quoted inside its fields.
-fn record_line(reader: &mut csv::Reader<NewlineLog<File>>, record: &csv::ByteRecord) -> u64 {
+fn record_line(reader: &mut csv::Reader<NewlineLog<Counted>>, record: &csv::ByteRecord) -> u64 {
     let end = reader.position().byte();
     let end_line = 1 + reader.get_mut().newlines_before(end.saturating_sub(1));
     let inner = record.iter().flatten().filter(|&&b| b == b'\n').count() as u64;
@@ -386,7 +503,8 @@ fn header_slots(
     }
 }
 
-fn open_csv(file: File, label: Arc<str>, kind: Option<Kind>) -> Result<Input, Vec<Problem>> {
+fn open_csv(file: Counted, label: Arc<str>, kind: Option<Kind>) -> Result<Input, Vec<Problem>> {
+    let position = Arc::clone(&file.position);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -425,10 +543,12 @@ fn open_csv(file: File, label: Arc<str>, kind: Option<Kind>) -> Result<Input, Ve
         label,
         kind,
         inner: Inner::Csv { reader, slots },
+        position,
     })
 }
 
-fn open_jsonl(file: File, label: Arc<str>, kind: Option<Kind>) -> Result<Input, Vec<Problem>> {
+fn open_jsonl(file: Counted, label: Arc<str>, kind: Option<Kind>) -> Result<Input, Vec<Problem>> {
+    let position = Arc::clone(&file.position);
     let mut lines = BufReader::with_capacity(256 * 1024, file);
     let kind = match kind {
         Some(kind) => kind,
@@ -484,6 +604,7 @@ fn open_jsonl(file: File, label: Arc<str>, kind: Option<Kind>) -> Result<Input, 
         label,
         kind,
         inner: Inner::Jsonl { lines },
+        position,
     })
 }
 
@@ -562,9 +683,7 @@ fn jsonl_row(
     }
     if ok {
         let values: Vec<Option<&str>> = owned.iter().map(|v| v.as_deref()).collect();
-        let mut row = Row::new(line, &values);
-        row.json_numbers = json_numbers;
-        on_row(&row);
+        on_row(&Row::new(line, &values).with_plain_numbers(json_numbers));
     }
 }
 
@@ -616,12 +735,33 @@ mod tests {
         }
     }
 
-    fn write(name: &str, bytes: &[u8]) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("ansinh-read-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
+    /// A file of a test, removed when dropped.
+    struct TempFile(std::path::PathBuf);
+
+    impl std::ops::Deref for TempFile {
+        type Target = Path;
+
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    /// Writes `bytes` to a new file named after `name` (its extension picks the format).
+    fn write(name: &str, bytes: &[u8]) -> TempFile {
+        static WRITTEN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let number = WRITTEN.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "ansinh-read-{}-{number}-{name}",
+            std::process::id()
+        ));
         std::fs::write(&path, bytes).unwrap();
-        path
+        TempFile(path)
     }
 
     fn s(v: &str) -> Option<String> {

@@ -160,14 +160,17 @@ impl Reference {
     }
 }
 
-#[cfg(test)]
-pub(crate) mod fixtures {
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures {
     //! A small reference: Lâm Đồng before and after the 2025 merger, Bình Thuận (merged
-    //! away), a commune, a group, and the indicators the seed report uses.
+    //! away), a commune, a group, and the indicators the seed report uses. For the unit tests,
+    //! and (feature `fixtures`) for other crates' tests and the fuzz targets, so that every
+    //! check can run without a database.
     use super::*;
     use ansinh_model::{IndicatorCode, IndicatorKind, Unit};
 
-    pub(crate) fn date(text: &str) -> NaiveDate {
+    /// `text` as a date; panics on a malformed one (fixture data only).
+    pub fn date(text: &str) -> NaiveDate {
         text.parse().unwrap()
     }
 
@@ -190,7 +193,9 @@ pub(crate) mod fixtures {
         .unwrap()
     }
 
-    pub(crate) fn reference() -> Reference {
+    /// The reference: regions 68 (both versions), 60, VN, commune 24820, group BHXH-KV25
+    /// and 14; eight indicators of every kind; one known source.
+    pub fn reference() -> Reference {
         let mut r = Reference::default();
         let regions = [
             (1, "68", "2008-08-01", Some("2025-06-30")),

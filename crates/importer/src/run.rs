@@ -31,6 +31,8 @@ pub struct LoadOptions {
     pub files: Vec<PathBuf>,
     pub kind: Option<Kind>,
     pub format: Option<Format>,
+    /// How XLSX files of the run are read (see [`crate::mapping`]).
+    pub mapping: Option<&'static crate::mapping::Mapping>,
     pub locale: NumberLocale,
     pub dry_run: bool,
     pub operator: String,
@@ -120,10 +122,10 @@ pub async fn load(options: &LoadOptions, progress: Arc<Progress>) -> Result<Outc
     for path in &options.files {
         let label: Arc<str> = Arc::from(path.display().to_string());
         let format = match options.format.or_else(|| Format::from_path(path)) {
-            Some(format) => format,
+            Some(format) => format.with_mapping(options.mapping),
             None => {
                 return Err(RunError::Usage(format!(
-                    "{label}: cannot tell the format from the extension; use .csv or .jsonl, or give --format"
+                    "{label}: cannot tell the format from the extension; use .csv, .jsonl or .xlsx, or give --format"
                 )));
             }
         };
@@ -160,6 +162,15 @@ pub async fn load(options: &LoadOptions, progress: Arc<Progress>) -> Result<Outc
             size,
         });
     }
+
+    progress.total_bytes.store(
+        files
+            .iter()
+            .filter(|f| matches!(f.kind, Some(Kind::Observations | Kind::Targets)))
+            .map(|f| f.size)
+            .sum(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
 
     let mut ledger = ansinh_store::connect(&options.database_url).await?;
     if !db::try_run_lock(&mut ledger).await? {

@@ -12,7 +12,7 @@
 //! cannot share a key, so the same-key check needs no memory beyond one chunk. When chunks
 //! do overlap, the reader starts over and sorts all rows in memory (see [`Message::Restart`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,8 +32,17 @@ use crate::validate::{SeriesKey, SeriesRow, Validator};
 /// chunk's rows (and the stored rows of its range) are a few megabytes.
 pub const CHUNK_ROWS: usize = 8192;
 
-/// Bytes of `LOAD DATA` input gathered before a statement is sent.
-const LOAD_BYTES: usize = 8 << 20;
+/// Chunks the reader may be ahead of the comparison.
+const READ_AHEAD_CHUNKS: usize = 4;
+
+/// Bytes of new rows per piece of the streamed `LOAD DATA`.
+const PIECE_BYTES: usize = 256 << 10;
+
+/// Pieces sent and not yet taken by the driver.
+const PIECES_IN_FLIGHT: usize = 4;
+
+/// Bytes of changed rows gathered before they are loaded into the change table.
+const CHANGE_BYTES: usize = 8 << 20;
 
 /// One file of the run that holds observations or targets.
 #[derive(Debug, Clone)]
@@ -47,8 +56,12 @@ pub struct SeriesFile {
 /// Counters the progress display reads.
 #[derive(Debug, Default)]
 pub struct Progress {
+    /// Rows of observations and targets read so far.
     pub rows: AtomicU64,
+    /// Bytes of the observations and targets files read so far.
     pub bytes: AtomicU64,
+    /// The size of the run's observations and targets files, once the run has looked at them.
+    pub total_bytes: AtomicU64,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -93,6 +106,8 @@ fn read_files(
         // Key ranges of the chunks sent so far, by first key.
         let mut ranges: BTreeMap<SeriesKey, SeriesKey> = BTreeMap::new();
         let mut overlap = false;
+        // Bytes of the files read to the end before this one.
+        let mut done_bytes = 0u64;
         for file in files {
             let mut input =
                 match Input::open(&file.path, Arc::clone(&file.label), file.format, Some(kind)) {
@@ -104,6 +119,7 @@ fn read_files(
                 };
             let mut validator =
                 Validator::new(reference, locale, Arc::clone(&file.label), file.file_no);
+            let position = input.position();
             let mut rows = 0u64;
             let mut row_problems = Vec::new();
             let mut form_problems = Vec::new();
@@ -111,6 +127,10 @@ fn read_files(
                 rows += 1;
                 if rows.is_multiple_of(4096) {
                     progress.rows.fetch_add(4096, Ordering::Relaxed);
+                    progress.bytes.store(
+                        done_bytes + position.load(Ordering::Relaxed),
+                        Ordering::Relaxed,
+                    );
                 }
                 if overlap {
                     return;
@@ -129,6 +149,8 @@ fn read_files(
                 }
             });
             progress.rows.fetch_add(rows % 4096, Ordering::Relaxed);
+            done_bytes += position.load(Ordering::Relaxed);
+            progress.bytes.store(done_bytes, Ordering::Relaxed);
             problems.extend(form_problems);
             problems.extend(row_problems);
             rows_per_file.push((file.file_no, rows));
@@ -150,6 +172,7 @@ fn read_files(
                 };
             }
             progress.rows.store(0, Ordering::Relaxed);
+            progress.bytes.store(0, Ordering::Relaxed);
             sorted_in_memory = true;
             continue;
         }
@@ -195,9 +218,25 @@ fn send_chunk(
     true
 }
 
+/// Why feeding the streamed load of new rows stopped: the data connection is needed.
+enum Pause {
+    /// All input is read, checked and written (changed rows may still wait in the writer).
+    Done,
+    /// The reader starts over with sorted input: roll back to the savepoint.
+    Restart,
+    /// These sources are not stored yet; the verdict waiting in `pending` needs them.
+    Sources(Vec<Arc<str>>),
+    /// Enough changed rows to load into the change table.
+    Changes,
+}
+
 /// Loads the observations (or targets) files of a run on `data` (inside the run's
 /// transaction, after a savepoint) comparing on `compare`. Row problems and same-key
-/// conflicts go to `problems`; writing stops at the first problem, as the run will roll back.
+/// conflicts go to `problems`; writing stops at the first conflict, as the run will roll back.
+///
+/// New rows go to the server as one streamed `LOAD DATA` while the reader and the comparison
+/// go on; the stream is cut only when the data connection is needed for something else (a
+/// source to store, a batch of changed rows, a restart).
 #[allow(clippy::too_many_arguments)]
 pub async fn load(
     kind: Kind,
@@ -222,34 +261,57 @@ pub async fn load(
     }
     let savepoint = "SAVEPOINT ansinh_series";
     diesel_async::SimpleAsyncConnection::batch_execute(data, savepoint).await?;
+    // Into an empty table every row is new: nothing to compare (a first import, a backfill).
+    let into_empty = db::table_is_empty(compare, table).await?;
+    if into_empty {
+        tracing::info!(table = ?table, "the table is empty: every row is new");
+    }
 
-    let (tx, mut rx) = mpsc::channel::<Message>(4);
+    let (tx, mut rx) = mpsc::channel::<Message>(READ_AHEAD_CHUNKS);
     let reader = {
         let reference = Arc::clone(&reference);
         let progress = Arc::clone(&progress);
         std::thread::spawn(move || read_files(&files, kind, &reference, locale, &progress, &tx))
     };
 
-    let mut state = Comparer::new(table, &reference, labels);
-    let mut writer = Writer::new(table);
-    let mut text = String::new();
-    while let Some(message) = rx.recv().await {
-        match message {
-            Message::Restart => {
+    let mut state = Comparer::new(table, &reference, labels, into_empty);
+    let mut writer = Writer::new(table, Arc::clone(&reference));
+    let mut pending: Option<Verdict> = None;
+    loop {
+        let (pieces_tx, pieces_rx) = mpsc::channel::<Vec<u8>>(PIECES_IN_FLIGHT);
+        let (loaded, fed) = tokio::join!(
+            db::load_new_rows(data, buffers, table, pieces_rx),
+            feed(
+                &mut rx,
+                &mut state,
+                &mut writer,
+                &mut pending,
+                compare,
+                pieces_tx
+            ),
+        );
+        // A failed load closes the stream, so the feeder fails too: the load's error is the
+        // cause.
+        loaded?;
+        match fed? {
+            Pause::Done => break,
+            Pause::Restart => {
                 diesel_async::SimpleAsyncConnection::batch_execute(
                     data,
                     "ROLLBACK TO SAVEPOINT ansinh_series",
                 )
                 .await?;
-                state = Comparer::new(table, &reference, labels);
-                writer = Writer::new(table);
+                state = Comparer::new(table, &reference, labels, into_empty);
+                writer = Writer::new(table, Arc::clone(&reference));
+                pending = None;
             }
-            Message::Chunk(chunk) => {
-                let verdict = state.compare(compare, chunk, &mut text).await?;
-                if state.conflicts.is_empty() {
-                    writer.add(data, buffers, verdict).await?;
+            Pause::Sources(names) => {
+                for name in names {
+                    let id = db::ensure_source(data, &name).await?;
+                    writer.sources.insert(name, id);
                 }
             }
+            Pause::Changes => writer.flush_changes(data, buffers).await?,
         }
     }
     let result = reader.join().map_err(|_| {
@@ -261,7 +323,9 @@ pub async fn load(
         *file_rows.entry(file_no).or_default() += rows;
     }
     if problems.is_empty() {
-        writer.finish(data, buffers).await?;
+        if !writer.changed_buf.is_empty() {
+            writer.flush_changes(data, buffers).await?;
+        }
         if writer.changed > 0 {
             db::apply_changes(data, table, run_id).await?;
         }
@@ -273,28 +337,87 @@ pub async fn load(
     })
 }
 
+/// Takes chunks from the reader, compares them and writes their rows (new ones to `out`)
+/// until the data connection is needed.
+async fn feed(
+    rx: &mut mpsc::Receiver<Message>,
+    state: &mut Comparer<'_>,
+    writer: &mut Writer,
+    pending: &mut Option<Verdict>,
+    compare: &mut AsyncMysqlConnection,
+    out: mpsc::Sender<Vec<u8>>,
+) -> Result<Pause, ansinh_store::StoreError> {
+    loop {
+        let verdict = match pending.take() {
+            Some(verdict) => verdict,
+            None => match rx.recv().await {
+                None => {
+                    writer.send_new(&out).await?;
+                    return Ok(Pause::Done);
+                }
+                Some(Message::Restart) => return Ok(Pause::Restart),
+                Some(Message::Chunk(chunk)) => {
+                    let verdict = state.compare(compare, chunk).await?;
+                    if !state.conflicts.is_empty() {
+                        // The run is rejected; keep reading to find every problem.
+                        continue;
+                    }
+                    verdict
+                }
+            },
+        };
+        let missing = writer.missing_sources(&verdict);
+        if !missing.is_empty() {
+            *pending = Some(verdict);
+            writer.send_new(&out).await?;
+            return Ok(Pause::Sources(missing));
+        }
+        writer.add(verdict, &out).await?;
+        if writer.changed_buf.len() >= CHANGE_BYTES {
+            writer.send_new(&out).await?;
+            return Ok(Pause::Changes);
+        }
+    }
+}
+
+/// A row and its [`db::row_digest`], when its source was known as it was compared.
+struct Digested {
+    row: SeriesRow,
+    digest: Option<u64>,
+}
+
 /// New and changed rows of one chunk.
 struct Verdict {
-    new: Vec<SeriesRow>,
-    changed: Vec<SeriesRow>,
+    new: Vec<Digested>,
+    changed: Vec<Digested>,
 }
 
 struct Comparer<'a> {
     table: SeriesTable,
     reference: &'a Reference,
     labels: &'a [Arc<str>],
+    /// The table held no rows when the run began: every row is new, nothing is read back.
+    all_new: bool,
     unchanged: u64,
     conflicts: Vec<Problem>,
+    text: Vec<u8>,
 }
 
 impl<'a> Comparer<'a> {
-    fn new(table: SeriesTable, reference: &'a Reference, labels: &'a [Arc<str>]) -> Self {
+    fn new(
+        table: SeriesTable,
+        reference: &'a Reference,
+        labels: &'a [Arc<str>],
+        all_new: bool,
+    ) -> Self {
         Self {
             table,
             reference,
             labels,
+            all_new,
             unchanged: 0,
             conflicts: Vec::new(),
+            text: Vec::new(),
         }
     }
 
@@ -305,21 +428,11 @@ impl<'a> Comparer<'a> {
         }
     }
 
-    fn digest(&self, row: &SeriesRow, text: &mut String) -> u64 {
-        let (qualifier, note) = match self.table {
-            SeriesTable::Observations => (row.qualifier.code(), row.note.as_deref()),
-            SeriesTable::Targets => (0, None),
-        };
-        db::row_digest(
-            key_tuple(&row.key),
-            row.value,
-            qualifier,
-            self.source_id(row),
-            note,
-            text,
-        )
+    /// The row's digest as it would be stored; `None` when its source is not stored yet.
+    fn digest(&mut self, row: &SeriesRow) -> Option<u64> {
+        let source = self.source_id(row).ok()?;
+        Some(digest(self.table, row, source, &mut self.text))
     }
-
     /// Drops repeated rows of a sorted chunk; a key given twice with different content is a
     /// conflict naming both lines.
     fn dedup(&mut self, chunk: Vec<SeriesRow>) -> Vec<SeriesRow> {
@@ -378,26 +491,49 @@ impl<'a> Comparer<'a> {
         &mut self,
         conn: &mut AsyncMysqlConnection,
         chunk: Vec<SeriesRow>,
-        text: &mut String,
     ) -> Result<Verdict, ansinh_store::StoreError> {
         let chunk = self.dedup(chunk);
+        if self.all_new {
+            let new = chunk
+                .into_iter()
+                .map(|row| {
+                    let digest = self.digest(&row);
+                    Digested { row, digest }
+                })
+                .collect();
+            return Ok(Verdict {
+                new,
+                changed: Vec::new(),
+            });
+        }
         let range = KeyRange {
             first: key_tuple(&chunk[0].key),
             last: key_tuple(&chunk[chunk.len() - 1].key),
         };
-        let stored = db::digest_range(conn, self.table, &range).await?;
+        // The rows' digests are needed in every case (to compare, or to store with new and
+        // changed rows): compute them while the server sums the range.
+        let table = self.table;
+        let (stored, digests) = tokio::join!(db::digest_range(conn, table, &range), async {
+            chunk.iter().map(|row| self.digest(row)).collect::<Vec<_>>()
+        });
+        let stored = stored?;
+        let mut rows = chunk
+            .into_iter()
+            .zip(digests)
+            .map(|(row, digest)| Digested { row, digest });
         if stored.count == 0 {
             return Ok(Verdict {
-                new: chunk,
+                new: rows.collect(),
                 changed: Vec::new(),
             });
         }
-        if stored.count == chunk.len() as u64 {
-            let digest = chunk
+        let rows: Vec<Digested> = rows.by_ref().collect();
+        if stored.count == rows.len() as u64 {
+            let digest = rows
                 .iter()
-                .fold(0u64, |acc, row| acc ^ self.digest(row, text));
-            if digest == stored.digest {
-                self.unchanged += chunk.len() as u64;
+                .try_fold(0u64, |acc, row| row.digest.map(|d| acc ^ d));
+            if digest == Some(stored.digest) {
+                self.unchanged += rows.len() as u64;
                 return Ok(Verdict {
                     new: Vec::new(),
                     changed: Vec::new(),
@@ -410,7 +546,8 @@ impl<'a> Comparer<'a> {
             new: Vec::new(),
             changed: Vec::new(),
         };
-        for row in chunk {
+        for digested in rows {
+            let row = &digested.row;
             let key = key_tuple(&row.key);
             while stored.peek().is_some_and(|s| s.key() < key) {
                 stored.next();
@@ -421,72 +558,108 @@ impl<'a> Comparer<'a> {
                         && (self.table == SeriesTable::Targets
                             || (s.qualifier == row.qualifier.code()
                                 && s.note.as_deref() == row.note.as_deref()))
-                        && self.source_id(&row) == Ok(s.source_id);
+                        && self.source_id(row) == Ok(s.source_id);
                     if same {
                         self.unchanged += 1;
                     } else {
-                        verdict.changed.push(row);
+                        verdict.changed.push(digested);
                     }
                 }
-                _ => verdict.new.push(row),
+                _ => verdict.new.push(digested),
             }
         }
         Ok(verdict)
     }
 }
 
-/// Gathers rows into `LOAD DATA` input and sends it in large statements.
+/// The digest of `row` as stored with `source` as its source id.
+fn digest(table: SeriesTable, row: &SeriesRow, source: Option<u32>, text: &mut Vec<u8>) -> u64 {
+    let (qualifier, note) = match table {
+        SeriesTable::Observations => (row.qualifier.code(), row.note.as_deref()),
+        SeriesTable::Targets => (0, None),
+    };
+    db::row_digest(
+        key_tuple(&row.key),
+        row.value,
+        qualifier,
+        Ok(source),
+        note,
+        text,
+    )
+}
+
+/// Turns rows into `LOAD DATA` input: new rows in pieces for the streamed load, changed rows
+/// in batches for the change table.
 struct Writer {
     table: SeriesTable,
+    reference: Arc<Reference>,
     new_buf: Vec<u8>,
     changed_buf: Vec<u8>,
-    sources: std::collections::HashMap<Arc<str>, u32>,
+    /// Sources the run stored.
+    sources: HashMap<Arc<str>, u32>,
     inserted: u64,
     changed: u64,
     change_table_ready: bool,
+    text: Vec<u8>,
 }
 
 impl Writer {
-    fn new(table: SeriesTable) -> Self {
+    fn new(table: SeriesTable, reference: Arc<Reference>) -> Self {
         Self {
             table,
-            new_buf: Vec::new(),
+            reference,
+            new_buf: Vec::with_capacity(PIECE_BYTES + (64 << 10)),
             changed_buf: Vec::new(),
-            sources: std::collections::HashMap::new(),
+            sources: HashMap::new(),
             inserted: 0,
             changed: 0,
             change_table_ready: false,
+            text: Vec::new(),
         }
     }
 
-    async fn source_id(
-        &mut self,
-        conn: &mut AsyncMysqlConnection,
-        row: &SeriesRow,
-    ) -> Result<Option<u32>, ansinh_store::StoreError> {
-        let Some(name) = &row.source else {
-            return Ok(None);
-        };
-        if let Some(&id) = self.sources.get(name) {
-            return Ok(Some(id));
-        }
-        let id = db::ensure_source(conn, name).await?;
-        self.sources.insert(Arc::clone(name), id);
-        Ok(Some(id))
+    fn source_id(&self, name: &str) -> Option<u32> {
+        self.reference
+            .source(name)
+            .or_else(|| self.sources.get(name).copied())
     }
 
+    /// Sources of `verdict`'s rows that are not stored yet, each once.
+    fn missing_sources(&self, verdict: &Verdict) -> Vec<Arc<str>> {
+        let mut missing: Vec<Arc<str>> = Vec::new();
+        for digested in verdict.new.iter().chain(&verdict.changed) {
+            if let Some(name) = &digested.row.source
+                && self.source_id(name).is_none()
+                && !missing.contains(name)
+            {
+                missing.push(Arc::clone(name));
+            }
+        }
+        missing
+    }
+
+    /// Writes the rows of `verdict`, whose sources are all stored; full pieces of new rows go
+    /// to `out`.
     async fn add(
         &mut self,
-        conn: &mut AsyncMysqlConnection,
-        buffers: &InfileBuffers,
         verdict: Verdict,
+        out: &mpsc::Sender<Vec<u8>>,
     ) -> Result<(), ansinh_store::StoreError> {
         for (rows, changed) in [(verdict.new, false), (verdict.changed, true)] {
-            for row in rows {
-                let source_id = self.source_id(conn, &row).await?;
+            for Digested { row, digest: known } in rows {
+                let source_id = match &row.source {
+                    None => None,
+                    Some(name) => Some(self.source_id(name).ok_or_else(|| {
+                        ansinh_store::StoreError::Corrupt(format!("source {name:?} not stored"))
+                    })?),
+                };
+                let digest =
+                    known.unwrap_or_else(|| digest(self.table, &row, source_id, &mut self.text));
                 let buf = if changed {
+                    self.changed += 1;
                     &mut self.changed_buf
                 } else {
+                    self.inserted += 1;
                     &mut self.new_buf
                 };
                 db::append_load_row(
@@ -497,21 +670,31 @@ impl Writer {
                     row.qualifier.code(),
                     source_id,
                     row.note.as_deref(),
+                    digest,
                 );
-                if changed {
-                    self.changed += 1;
-                } else {
-                    self.inserted += 1;
-                }
+            }
+            if self.new_buf.len() >= PIECE_BYTES {
+                self.send_new(out).await?;
             }
         }
-        if self.new_buf.len() >= LOAD_BYTES {
-            db::load_new_rows(conn, buffers, self.table, std::mem::take(&mut self.new_buf)).await?;
-        }
-        if self.changed_buf.len() >= LOAD_BYTES {
-            self.flush_changes(conn, buffers).await?;
-        }
         Ok(())
+    }
+
+    /// Sends the new rows gathered so far to the streamed load.
+    async fn send_new(
+        &mut self,
+        out: &mpsc::Sender<Vec<u8>>,
+    ) -> Result<(), ansinh_store::StoreError> {
+        if self.new_buf.is_empty() {
+            return Ok(());
+        }
+        let piece = std::mem::replace(
+            &mut self.new_buf,
+            Vec::with_capacity(PIECE_BYTES + (64 << 10)),
+        );
+        out.send(piece).await.map_err(|_| {
+            ansinh_store::StoreError::Corrupt("the load of new rows stopped early".to_owned())
+        })
     }
 
     async fn flush_changes(
@@ -530,19 +713,5 @@ impl Writer {
             std::mem::take(&mut self.changed_buf),
         )
         .await
-    }
-
-    async fn finish(
-        &mut self,
-        conn: &mut AsyncMysqlConnection,
-        buffers: &InfileBuffers,
-    ) -> Result<(), ansinh_store::StoreError> {
-        if !self.new_buf.is_empty() {
-            db::load_new_rows(conn, buffers, self.table, std::mem::take(&mut self.new_buf)).await?;
-        }
-        if !self.changed_buf.is_empty() {
-            self.flush_changes(conn, buffers).await?;
-        }
-        Ok(())
     }
 }

@@ -121,7 +121,30 @@ impl<'r> Validator<'r> {
         reason: impl Into<String>,
         value: Option<&str>,
     ) -> Problem {
-        Problem::new(&self.file, row.line, column, reason, value)
+        Problem::new(&self.file, row.line, row.place(column), reason, value)
+    }
+
+    /// A problem for every free-text value longer than its column holds.
+    fn check_widths(&self, kind: Kind, row: &Row<'_>, problems: &mut Vec<Problem>) {
+        for &(column, width) in kind.text_widths() {
+            let Some(slot) = kind.slot(column) else {
+                continue;
+            };
+            // Bytes bound characters: most values need no counting.
+            let Some(text) = row.get(slot).filter(|text| text.len() > width) else {
+                continue;
+            };
+            let chars = text.chars().count();
+            if chars > width {
+                let start: String = text.chars().take(40).collect();
+                problems.push(self.problem(
+                    row,
+                    column,
+                    format!("is {chars} characters long; at most {width} are kept"),
+                    Some(&format!("{start}…")),
+                ));
+            }
+        }
     }
 
     fn origin(&self, row: &Row<'_>) -> Origin {
@@ -155,10 +178,10 @@ impl<'r> Validator<'r> {
         text: &str,
         problems: &mut Vec<Problem>,
     ) -> Option<Decimal> {
-        let locale = if row.is_json_number(slot) {
+        let locale = if row.is_plain_number(slot) {
             NumberLocale::Plain
         } else {
-            self.locale
+            row.locale().unwrap_or(self.locale)
         };
         parse_number(text, locale)
             .map_err(|e| problems.push(self.problem(row, column, e.to_string(), Some(text))))
@@ -183,6 +206,7 @@ impl<'r> Validator<'r> {
         problems: &mut Vec<Problem>,
     ) -> Option<SeriesRow> {
         let before = problems.len();
+        self.check_widths(kind, row, problems);
         let value_column = if kind == Kind::Targets {
             "target"
         } else {
@@ -361,6 +385,7 @@ impl<'r> Validator<'r> {
     pub fn region(&mut self, row: &Row<'_>, problems: &mut Vec<Problem>) -> Option<RegionRow> {
         let kind = Kind::Regions;
         let before = problems.len();
+        self.check_widths(kind, row, problems);
         let code = self
             .required(row, kind, 0, problems)
             .and_then(|t| self.region_code(row, "code", t, problems));
@@ -473,6 +498,7 @@ impl<'r> Validator<'r> {
     ) -> Option<IndicatorRow> {
         let kind = Kind::Indicators;
         let before = problems.len();
+        self.check_widths(kind, row, problems);
         let code = self.required(row, kind, 0, problems).and_then(|t| {
             IndicatorCode::parse(t)
                 .map_err(|e| problems.push(self.problem(row, "code", e.to_string(), Some(t))))

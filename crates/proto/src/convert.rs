@@ -4,6 +4,8 @@
 
 use std::fmt::Display;
 
+use chrono::Datelike as _;
+
 use ansinh_model::{
     Attainment, AttainmentStatus, Change, ChangeUnit, Decimal, Indicator, IndicatorKind,
     LineageKind, NaiveDate, Period, Qualifier, Quantity, Region, RegionLevel, RollUp, Unit,
@@ -14,7 +16,24 @@ use crate::pb;
 
 /// An ISO `YYYY-MM-DD` date.
 pub fn date_text(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
+    // The ISO form is NaiveDate's Display. A time series answer holds hundreds of dates, and
+    // Display goes through the formatting machinery digit group by digit group; years 0 to
+    // 9999 (every date the contract reads) are written directly, with the same text.
+    let (year, month, day) = (date.year(), date.month(), date.day());
+    let Ok(year @ 0..=9999) = u32::try_from(year) else {
+        return date.to_string();
+    };
+    let mut text = String::with_capacity(10);
+    for (number, digits) in [(year, 4), (month, 2), (day, 2)] {
+        if digits == 2 {
+            text.push('-');
+        }
+        for place in (0..digits).rev() {
+            let digit = number / 10_u32.pow(place) % 10;
+            text.push(char::from(b'0' + u8::try_from(digit).unwrap_or(0)));
+        }
+    }
+    text
 }
 
 /// A decimal as the wire carries it: normalized text ("94.56", "-39252", never "94.560000").
@@ -107,9 +126,23 @@ pub fn qualifier(qualifier: Qualifier) -> i32 {
 /// The change of a value against `reference`, the figure of `reference_period` it was
 /// computed from (the model's [`Change`] does not repeat them).
 pub fn change(change: &Change, reference_period: Period, reference: Quantity) -> pb::Change {
+    change_from_texts(
+        change,
+        pb::Period::from(reference_period),
+        decimal_text(reference.value),
+    )
+}
+
+/// [`change`], with the reference's period and value already on the wire (a time series
+/// has them from the points it answered before).
+pub fn change_from_texts(
+    change: &Change,
+    reference_period: pb::Period,
+    reference_value: String,
+) -> pb::Change {
     pb::Change {
-        reference_period: Some(pb::Period::from(reference_period)),
-        reference_value: decimal_text(reference.value),
+        reference_period: Some(reference_period),
+        reference_value,
         absolute: decimal_text(change.absolute.value),
         absolute_unit: pb::Unit::from(change.absolute_unit).into(),
         relative_percent: change
@@ -229,6 +262,25 @@ impl From<&Indicator> for pb::Indicator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_written_as_display_writes_them() {
+        for text in [
+            "2024-12-31",
+            "2025-01-01",
+            "0001-02-03",
+            "9999-12-31",
+            "1000-10-10",
+        ] {
+            let date: NaiveDate = text.parse().unwrap();
+            assert_eq!(date_text(date), text);
+            assert_eq!(date_text(date), date.to_string());
+        }
+        let far = NaiveDate::from_ymd_opt(12345, 6, 7).unwrap();
+        assert_eq!(date_text(far), far.to_string());
+        let before = NaiveDate::from_ymd_opt(-5, 6, 7).unwrap();
+        assert_eq!(date_text(before), before.to_string());
+    }
 
     #[test]
     fn periods_travel_as_canonical_text_with_their_bounds() {

@@ -1,7 +1,7 @@
 //! The server's configuration: every setting is a command-line flag with a matching environment
 //! variable, so the same binary runs from a shell, a compose file or a Kubernetes manifest.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::Parser;
 
@@ -13,6 +13,10 @@ use clap::Parser;
 ///
 /// Logs go to stderr; RUST_LOG filters them (default "info") and RUST_LOG_FORMAT=json makes
 /// them JSON lines. SIGTERM or SIGINT stops the server after in-flight calls finish.
+///
+/// Plaintext and open to every caller unless configured: --tls-cert/--tls-key turn on TLS,
+/// --tls-client-ca mutual TLS, and --token-file or ANSINH_TOKENS bearer tokens with scopes
+/// ("read" for queries, "admin" for ImportService). docs/operations.md has the details.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "ansinh-server", version, verbatim_doc_comment)]
 pub struct Config {
@@ -39,6 +43,162 @@ pub struct Config {
     /// How long shutdown waits for in-flight calls before it gives up.
     #[arg(long, env = "ANSINH_SHUTDOWN_GRACE", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
+
+    /// Whether to cache the catalog, region versions and GetTimeSeries answers between import
+    /// runs ("true" or "false").
+    #[arg(long, env = "ANSINH_CACHE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub cache: bool,
+
+    /// How often the cache asks MySQL whether a new import run committed; cached answers
+    /// older than a commit are served for at most this long. "0ms" asks on every call.
+    #[arg(long, env = "ANSINH_CACHE_CHECK_INTERVAL", default_value = "250ms", value_parser = parse_duration)]
+    pub cache_check_interval: Duration,
+
+    /// The most memory cached GetTimeSeries answers may take (they are kept encoded):
+    /// "64MiB", "512KiB" or a number of bytes; "0" caches no answers (the catalog and
+    /// regions still are).
+    #[arg(long, env = "ANSINH_CACHE_MAX_BYTES", default_value = "64MiB", value_parser = parse_bytes::<u64>)]
+    pub cache_max_bytes: u64,
+
+    /// PEM certificate chain (leaf first) to serve TLS with; needs --tls-key. Without it the
+    /// server speaks plaintext HTTP/2.
+    #[arg(
+        long,
+        env = "ANSINH_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+    #[arg(
+        long,
+        env = "ANSINH_TLS_KEY",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// PEM CA certificate(s): with it, every client must present a certificate signed by one of
+    /// them (mutual TLS). Needs --tls-cert and --tls-key.
+    #[arg(
+        long,
+        env = "ANSINH_TLS_CLIENT_CA",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    pub tls_client_ca: Option<PathBuf>,
+
+    /// File of the callers allowed in, one per line: NAME SCOPES SHA256, e.g.
+    /// "dashboard read 9f86d08...", where SCOPES is "read", "admin" or "read,admin" and SHA256
+    /// is the hex SHA-256 of the caller's token (printf %s "$TOKEN" | sha256sum). Callers send
+    /// "authorization: Bearer TOKEN". Without this and ANSINH_TOKENS, every caller may call
+    /// everything.
+    #[arg(long, env = "ANSINH_TOKEN_FILE", value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Callers in the token file's format, separated by ';' or newlines; added to those of
+    /// --token-file.
+    #[arg(
+        long,
+        env = "ANSINH_TOKENS",
+        value_name = "CALLERS",
+        hide_env_values = true
+    )]
+    pub tokens: Option<String>,
+
+    /// Require a token with the "read" scope for grpc.health.v1 and server reflection too.
+    /// Off by default: the kubelet's gRPC probe cannot send a token.
+    #[arg(long, env = "ANSINH_PROTECT_HEALTH_AND_REFLECTION")]
+    pub protect_health_and_reflection: bool,
+
+    /// Largest request message accepted; larger ones fail with OUT_OF_RANGE. Requests are
+    /// filters, a few kilobytes at most. Written 512KiB, 1MiB or in bytes.
+    #[arg(long, env = "ANSINH_MAX_REQUEST_SIZE", default_value = "1MiB", value_parser = parse_message_size)]
+    pub max_request_size: usize,
+
+    /// Largest response message sent (one observation of ExportObservations counts as one
+    /// message); a larger answer fails with OUT_OF_RANGE instead of being sent.
+    #[arg(long, env = "ANSINH_MAX_RESPONSE_SIZE", default_value = "16MiB", value_parser = parse_message_size)]
+    pub max_response_size: usize,
+
+    /// Most calls a client may have open at once on one HTTP/2 connection (advertised to the
+    /// client as SETTINGS_MAX_CONCURRENT_STREAMS, so it waits before sending more).
+    #[arg(
+        long,
+        env = "ANSINH_MAX_CONCURRENT_STREAMS",
+        default_value_t = 100,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_concurrent_streams: u32,
+
+    /// Most calls of one connection executed at once; further calls wait their turn. Twice the
+    /// default pool size: more than that would only queue for a database connection.
+    #[arg(
+        long,
+        env = "ANSINH_CONCURRENCY_LIMIT_PER_CONNECTION",
+        default_value_t = 32,
+        value_parser = parse_at_least_one
+    )]
+    pub concurrency_limit_per_connection: usize,
+
+    /// Address to serve Prometheus metrics on, over HTTP at /metrics (e.g. 0.0.0.0:9090).
+    /// Off when not given.
+    #[arg(long, env = "ANSINH_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+impl Config {
+    /// The cache's part of the configuration.
+    pub fn cache_settings(&self) -> crate::CacheSettings {
+        crate::CacheSettings {
+            enabled: self.cache,
+            check_interval: self.cache_check_interval,
+            max_bytes: self.cache_max_bytes,
+            check_timeout: self.db_timeout,
+        }
+    }
+}
+
+/// Parses "64MiB", "512KiB", "1GiB" or a plain number of bytes, as a `u64` (memory bounds) or a
+/// `usize` (message sizes).
+fn parse_bytes<T: TryFrom<u64>>(text: &str) -> Result<T, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' does not start with a whole number"))?;
+    let factor: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        unit => return Err(format!("'{unit}' is not a unit: use KiB, MiB, GiB or none")),
+    };
+    number
+        .checked_mul(factor)
+        .and_then(|bytes| T::try_from(bytes).ok())
+        .ok_or_else(|| format!("'{text}' is too large"))
+}
+
+/// A message size limit: 0 would refuse every message, so it is refused itself.
+fn parse_message_size(text: &str) -> Result<usize, String> {
+    match parse_bytes::<usize>(text)? {
+        0 => Err("0 would refuse every message; give at least 1 (e.g. 1MiB)".to_owned()),
+        bytes => Ok(bytes),
+    }
+}
+
+/// A count of calls at once: 0 would leave every call waiting for ever.
+fn parse_at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("0 would leave every call waiting; give at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{text}' is not a whole number")),
+    }
 }
 
 /// Parses "250ms", "2s" or "5m".
@@ -64,6 +224,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn tls_key_and_client_ca_need_a_certificate() {
+        let base = ["ansinh-server", "--database-url", "mysql://u@h/d"];
+        let parse = |extra: &[&str]| Config::try_parse_from(base.iter().chain(extra));
+        assert!(parse(&[]).is_ok());
+        assert!(parse(&["--tls-cert", "c.pem"]).is_err());
+        assert!(parse(&["--tls-key", "k.pem"]).is_err());
+        assert!(parse(&["--tls-client-ca", "ca.pem"]).is_err());
+        assert!(parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).is_ok());
+    }
+
+    #[test]
     fn durations_parse_with_their_unit() {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
@@ -71,5 +242,29 @@ mod tests {
         assert!(parse_duration("5").unwrap_err().contains("no unit"));
         assert!(parse_duration("5h").unwrap_err().contains("not a unit"));
         assert!(parse_duration("ms").is_err());
+    }
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_bytes::<u64>("64MiB"), Ok(64 << 20));
+        assert!(parse_message_size("0").is_err());
+        assert_eq!(parse_message_size("1KiB"), Ok(1024));
+        assert!(parse_at_least_one("0").is_err());
+        assert_eq!(parse_at_least_one("32"), Ok(32));
+        assert_eq!(parse_bytes::<u64>("512KiB"), Ok(512 << 10));
+        assert_eq!(parse_bytes::<u64>("0"), Ok(0));
+        assert_eq!(parse_bytes::<u64>("1000"), Ok(1000));
+        assert_eq!(parse_bytes::<usize>("16MiB"), Ok(16 << 20));
+        assert!(
+            parse_bytes::<u64>("5MB")
+                .unwrap_err()
+                .contains("not a unit")
+        );
+        assert!(parse_bytes::<u64>("MiB").is_err());
+        assert!(
+            parse_bytes::<u32>("4GiB")
+                .unwrap_err()
+                .contains("too large")
+        );
     }
 }

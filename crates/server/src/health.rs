@@ -5,15 +5,23 @@
 
 use std::time::Duration;
 
+use prometheus_client::metrics::gauge::Gauge;
 use tonic_health::{ServingStatus, server::HealthReporter};
 
 use crate::db::Db;
 
-/// Runs until aborted, keeping the reported status in line with MySQL's.
-pub(crate) async fn watch(db: Db, reporter: HealthReporter, interval: Duration) {
+/// Runs until aborted, keeping the reported status (and `database_up`, its metric) in line with
+/// MySQL's.
+pub(crate) async fn watch(
+    db: Db,
+    reporter: HealthReporter,
+    interval: Duration,
+    database_up: Gauge,
+) {
     let mut serving = None;
     loop {
         let answers = db.ping().await.is_ok();
+        database_up.set(i64::from(answers));
         if serving != Some(answers) {
             let status = if answers {
                 ServingStatus::Serving

@@ -1,6 +1,8 @@
 //! The `ansinh-server` binary: parses the configuration, initialises logging once, and serves
 //! until SIGTERM or SIGINT.
 
+use std::io::IsTerminal as _;
+
 use anyhow::Context;
 use clap::Parser;
 
@@ -21,7 +23,9 @@ fn init_logging() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a file or a log collector.
+        .with_ansi(std::io::stderr().is_terminal());
     if std::env::var("RUST_LOG_FORMAT").is_ok_and(|format| format == "json") {
         builder.json().init();
     } else {

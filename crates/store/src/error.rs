@@ -25,6 +25,9 @@ pub enum StoreError {
     /// Applying or reverting schema migrations failed.
     #[error("database migration failed: {0}")]
     Migration(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A bulk load did not take every row as sent (the server skipped or altered some).
+    #[error("{0}")]
+    LoadNotAsSent(String),
     /// Stored rows break a rule the schema cannot enforce (e.g. a level no model type knows).
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
@@ -58,9 +61,11 @@ impl StoreError {
         match self {
             Self::Connect(_) | Self::Pool(_) => true,
             Self::Query(error) => is_connection_lost(error),
-            Self::PoolBuild(_) | Self::Migration(_) | Self::Corrupt(_) | Self::Reference(_) => {
-                false
-            }
+            Self::PoolBuild(_)
+            | Self::Migration(_)
+            | Self::LoadNotAsSent(_)
+            | Self::Corrupt(_)
+            | Self::Reference(_) => false,
         }
     }
 }

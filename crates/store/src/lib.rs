@@ -24,11 +24,12 @@ mod pool;
 pub mod queries;
 pub mod reference;
 pub mod schema;
+pub mod widths;
 
 pub use decimal::SqlDecimal;
 pub use error::StoreError;
 pub use migrations::{MIGRATIONS, revert_all_migrations, run_pending_migrations};
-pub use pool::{POOL_TIMEOUT, Pool, PooledConnection, connect, ping, pool};
+pub use pool::{CHECK_AFTER, POOL_TIMEOUT, Pool, PooledConnection, connect, ping, pool};
 pub use reference::{ReferenceReport, TableCounts, install_reference_data};
 
 /// Re-exported so callers name the same connection type without depending on diesel-async.

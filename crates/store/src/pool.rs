@@ -6,20 +6,84 @@
 //! queries MySQL 8 would, and a permissively configured server still refuses to truncate or
 //! coerce bad values instead of storing them.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::IntoSql as _;
 
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use deadpool::managed::{Metrics, RecycleError, RecycleResult};
+use diesel_async::pooled_connection::{PoolError, PoolableConnection as _};
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl, SimpleAsyncConnection};
 
 use crate::StoreError;
 
 /// The connection pool type every binary shares.
-pub type Pool = diesel_async::pooled_connection::deadpool::Pool<AsyncMysqlConnection>;
+pub type Pool = deadpool::managed::Pool<Manager>;
 
 /// A connection checked out of a [`Pool`]; derefs to `AsyncMysqlConnection`.
-pub type PooledConnection = diesel_async::pooled_connection::deadpool::Object<AsyncMysqlConnection>;
+pub type PooledConnection = deadpool::managed::Object<Manager>;
+
+/// How long after it last answered a pooled connection is handed out without a `SELECT 1`
+/// first. Checking before every use cost a round trip per call (a tenth of a cold
+/// GetTimeSeries' server time, docs/benchmarks.md); HikariCP skips its check for 500 ms too.
+/// Measured from the last check, not the last use, so that a connection that died keeps being
+/// handed out for at most this long: after MySQL comes back, a call may meet a connection it
+/// dropped only if that connection was checked within this window before the outage.
+pub const CHECK_AFTER: Duration = Duration::from_millis(500);
+
+/// An open connection of a [`Pool`] and when it last answered a check.
+pub struct Checked {
+    conn: AsyncMysqlConnection,
+    answered: Instant,
+}
+
+impl std::ops::Deref for Checked {
+    type Target = AsyncMysqlConnection;
+
+    fn deref(&self) -> &AsyncMysqlConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Checked {
+    fn deref_mut(&mut self) -> &mut AsyncMysqlConnection {
+        &mut self.conn
+    }
+}
+
+/// Opens the pool's connections with the project's session settings and checks one before
+/// handing it out again, unless it answered within [`CHECK_AFTER`].
+pub struct Manager {
+    url: String,
+}
+
+impl deadpool::managed::Manager for Manager {
+    type Type = Checked;
+    type Error = PoolError;
+
+    async fn create(&self) -> Result<Checked, PoolError> {
+        let conn = establish(&self.url)
+            .await
+            .map_err(PoolError::ConnectionError)?;
+        Ok(Checked {
+            conn,
+            answered: Instant::now(),
+        })
+    }
+
+    async fn recycle(&self, checked: &mut Checked, _: &Metrics) -> RecycleResult<PoolError> {
+        // A connection dropped mid-transaction (or by a panicking task) is never reused.
+        if std::thread::panicking() || checked.conn.is_broken() {
+            return Err(RecycleError::Message("broken connection".into()));
+        }
+        if checked.answered.elapsed() >= CHECK_AFTER {
+            select_one(&mut checked.conn)
+                .await
+                .map_err(PoolError::QueryError)?;
+            checked.answered = Instant::now();
+        }
+        Ok(())
+    }
+}
 
 /// How long a caller waits for a free connection, a new connection may take to open, and a
 /// returned one may take to be checked. Bounded so that a dead server surfaces as an error
@@ -44,16 +108,17 @@ async fn establish(url: &str) -> diesel::ConnectionResult<AsyncMysqlConnection> 
 }
 
 /// A pool of at most `max_size` connections to `url`. Connections are opened lazily, so this
-/// succeeds even while the server is down; checking one out then fails after
-/// [`POOL_TIMEOUT`] with an error whose [`StoreError::is_unavailable`] is true.
-pub fn pool(url: &str, max_size: usize) -> Result<Pool, StoreError> {
-    let mut config = ManagerConfig::default();
-    config.custom_setup = Box::new(|url| Box::pin(establish(url)));
-    let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+/// succeeds even while the server is down; checking one out then fails (after at most `wait`
+/// for a free connection, or [`POOL_TIMEOUT`] to open one) with an error whose
+/// [`StoreError::is_unavailable`] is true.
+pub fn pool(url: &str, max_size: usize, wait: Duration) -> Result<Pool, StoreError> {
+    let manager = Manager {
+        url: url.to_owned(),
+    };
     Pool::builder(manager)
         .max_size(max_size)
         .runtime(deadpool::Runtime::Tokio1)
-        .wait_timeout(Some(POOL_TIMEOUT))
+        .wait_timeout(Some(wait))
         .create_timeout(Some(POOL_TIMEOUT))
         .recycle_timeout(Some(POOL_TIMEOUT))
         .build()
@@ -63,8 +128,13 @@ pub fn pool(url: &str, max_size: usize) -> Result<Pool, StoreError> {
 /// One round trip (`SELECT 1`): whether the server behind `conn` answers. For health checks;
 /// bound it with a timeout, since a server that stopped answering can leave it waiting.
 pub async fn ping(conn: &mut AsyncMysqlConnection) -> Result<(), StoreError> {
+    Ok(select_one(conn).await?)
+}
+
+/// `SELECT 1`: the round trip of [`ping`] and of the pool's check.
+async fn select_one(conn: &mut AsyncMysqlConnection) -> diesel::QueryResult<()> {
     diesel::select(1_i32.into_sql::<diesel::sql_types::Integer>())
         .get_result::<i32>(conn)
-        .await?;
-    Ok(())
+        .await
+        .map(drop)
 }

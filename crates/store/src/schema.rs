@@ -109,6 +109,7 @@ diesel::table! {
         source_id -> Nullable<Unsigned<Integer>>,
         note -> Nullable<Varchar>,
         import_run_id -> Unsigned<BigInt>,
+        row_digest -> Unsigned<BigInt>,
     }
 }
 
@@ -138,6 +139,7 @@ diesel::table! {
         target -> Numeric,
         source_id -> Nullable<Unsigned<Integer>>,
         import_run_id -> Unsigned<BigInt>,
+        row_digest -> Unsigned<BigInt>,
     }
 }
 

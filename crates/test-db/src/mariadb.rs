@@ -75,6 +75,10 @@ fn find_program(names: &[&str]) -> Option<PathBuf> {
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     pub(crate) data_dir: PathBuf,
+    /// The server's own `--tmpdir`. A starting `mariadbd` deletes every `#sql*` file in its
+    /// tmpdir, so servers sharing one (`/tmp`, the default, which the machine's own server
+    /// may use too) would delete each other's temporary tables in the middle of a query.
+    pub(crate) tmp_dir: PathBuf,
     pub(crate) socket: PathBuf,
     pub(crate) pid_file: PathBuf,
     pub(crate) error_log: PathBuf,
@@ -92,10 +96,17 @@ impl Layout {
         };
         Self {
             data_dir: dir.join("data"),
+            tmp_dir: dir.join("tmp"),
             socket,
             pid_file: dir.join("mariadbd.pid"),
             error_log: dir.join("mariadbd.err"),
         }
+    }
+
+    /// Creates the tmpdir if it is missing (a data directory made by an older version of this
+    /// crate has none).
+    pub(crate) fn create_tmp_dir(&self) -> Result<(), ThrowawayError> {
+        std::fs::create_dir_all(&self.tmp_dir).map_err(|e| ThrowawayError::io(&self.tmp_dir, e))
     }
 
     /// The last lines of the server's error log, to explain a failed start.
@@ -109,8 +120,8 @@ impl Layout {
 /// Options given to both `mariadb-install-db` (which passes them to its bootstrap server) and
 /// `mariadbd`, so the data directory is created with the same redo log size it is run with.
 /// Durability is traded for speed: a test server that loses its last second on a crash is fine.
-fn common_server_args() -> Vec<OsString> {
-    [
+fn common_server_args(layout: &Layout) -> Vec<OsString> {
+    let mut args: Vec<OsString> = [
         "--innodb-log-file-size=8M",
         "--innodb-buffer-pool-size=64M",
         "--innodb-flush-log-at-trx-commit=2",
@@ -120,7 +131,9 @@ fn common_server_args() -> Vec<OsString> {
     ]
     .into_iter()
     .map(OsString::from)
-    .collect()
+    .collect();
+    args.push(path_arg("--tmpdir", &layout.tmp_dir));
+    args
 }
 
 /// `mariadbd` refuses to run as root unless told to; containers and CI often are root.
@@ -142,6 +155,7 @@ fn path_arg(flag: &str, path: &Path) -> OsString {
 /// Creates the system tables in `layout.data_dir` (which must not exist yet), with a `root`
 /// account that logs in without a password from `127.0.0.1`.
 pub(crate) async fn install(binaries: &Binaries, layout: &Layout) -> Result<(), ThrowawayError> {
+    layout.create_tmp_dir()?;
     let dir = layout.data_dir.parent().unwrap_or(&layout.data_dir);
     let log_path = dir.join("install.log");
     let log = std::fs::File::create(&log_path).map_err(|e| ThrowawayError::io(&log_path, e))?;
@@ -155,7 +169,7 @@ pub(crate) async fn install(binaries: &Binaries, layout: &Layout) -> Result<(), 
         .arg("--skip-test-db")
         .arg(path_arg("--datadir", &layout.data_dir))
         .args(user_args())
-        .args(common_server_args())
+        .args(common_server_args(layout))
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err)
@@ -187,7 +201,7 @@ pub(crate) fn server_command(binaries: &Binaries, layout: &Layout, port: u16) ->
         .arg("--skip-name-resolve")
         .arg("--max-connections=1000")
         .args(user_args())
-        .args(common_server_args())
+        .args(common_server_args(layout))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());

@@ -115,6 +115,12 @@ impl ThrowawayServer {
         self.port
     }
 
+    /// The `mariadbd` process's id while it runs: the process this value started, not one
+    /// read back from a pid file or through whatever answers on the port.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(tokio::process::Child::id)
+    }
+
     /// The server's data directory (kept across [`stop`](Self::stop) and [`start`](Self::start)).
     pub fn data_dir(&self) -> &Path {
         &self.layout.data_dir

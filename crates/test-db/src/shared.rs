@@ -105,6 +105,7 @@ async fn ensure_running(dir: &Path) -> Result<ServerUrl, ThrowawayError> {
             .map_err(|e| ThrowawayError::io(&installed_marker, e))?;
     }
 
+    layout.create_tmp_dir()?;
     let mut attempt = 1;
     loop {
         let port = mariadb::free_port().map_err(|e| ThrowawayError::io("127.0.0.1:0", e))?;

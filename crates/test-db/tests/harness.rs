@@ -96,6 +96,20 @@ async fn throwaway_server_stops_and_starts_on_the_same_data_and_port() {
             .starts_with(&format!("mysql://root@127.0.0.1:{port}/"))
     );
     let mut conn = db.connect().await;
+    #[derive(QueryableByName)]
+    struct TmpDir {
+        #[diesel(sql_type = Text)]
+        path: String,
+    }
+    let TmpDir { path } = diesel::sql_query("SELECT @@tmpdir AS path")
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        std::path::Path::new(&path).starts_with(server.data_dir().parent().unwrap()),
+        "a starting mariadbd deletes the #sql files in its tmpdir, so each server has its own, \
+         not {path}"
+    );
     conn.batch_execute("CREATE TABLE kept (id INT PRIMARY KEY); INSERT INTO kept VALUES (1), (2)")
         .await
         .unwrap();

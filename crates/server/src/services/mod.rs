@@ -1,6 +1,7 @@
 //! The `ansinh.v1` services: one struct per service, each an `impl` of the generated trait that
 //! reads the request, asks the store, and converts the answer. Domain rules stay in the model.
 
+mod encoded;
 mod imports;
 mod indicators;
 mod regions;
@@ -12,19 +13,49 @@ use ansinh_proto::pb::{
 };
 use tonic::{server::NamedService, service::Routes};
 
-use crate::db::Db;
+use crate::{cache::Cache, db::Db};
+use encoded::StatisticsRoutes;
 
 pub(crate) use imports::Imports;
 pub(crate) use indicators::Indicators;
 pub(crate) use regions::Regions;
-pub(crate) use statistics::Statistics;
+pub(crate) use statistics::{CatalogView, Statistics};
 
-/// Every ansinh.v1 service, ready to be added to a tonic server.
-pub(crate) fn routes(db: Db) -> Routes {
-    Routes::new(RegionServiceServer::new(Regions::new(db.clone())))
-        .add_service(IndicatorServiceServer::new(Indicators::new(db.clone())))
-        .add_service(StatisticsServiceServer::new(Statistics::new(db.clone())))
-        .add_service(ImportServiceServer::new(Imports::new(db)))
+/// The largest messages a service reads and writes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MessageLimits {
+    pub(crate) request: usize,
+    pub(crate) response: usize,
+}
+
+/// Applies [`MessageLimits`] to a generated tonic server (or to [`StatisticsRoutes`], which
+/// has the same methods): the limits are inherent methods of each generated type rather than a
+/// trait, and every server the router holds (health and reflection too) needs them.
+macro_rules! limited {
+    ($server:expr, $limits:expr) => {
+        $server
+            .max_decoding_message_size($limits.request)
+            .max_encoding_message_size($limits.response)
+    };
+}
+pub(crate) use limited;
+
+/// Every ansinh.v1 service, ready to be added to a tonic server, each refusing messages larger
+/// than `limits` allows.
+pub(crate) fn routes(db: Db, cache: Cache, limits: MessageLimits) -> Routes {
+    Routes::new(limited!(
+        RegionServiceServer::new(Regions::new(db.clone())),
+        limits
+    ))
+    .add_service(limited!(
+        IndicatorServiceServer::new(Indicators::new(db.clone())),
+        limits
+    ))
+    .add_service(limited!(
+        StatisticsRoutes::new(Statistics::new(db.clone(), cache)),
+        limits
+    ))
+    .add_service(limited!(ImportServiceServer::new(Imports::new(db)), limits))
 }
 
 /// The fully-qualified names of the services [`routes`] serves, for health reporting.

@@ -17,10 +17,13 @@
 //!   every point is in the same boundaries, so changes run over the whole series.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use bytes::Bytes;
 
 use ansinh_model::{
-    Attainment, Catalog, Change, IndicatorCode, IndicatorKind, NaiveDate, Period, Quantity,
-    RegionCode, RegionLevel, Reported, RollUp, RollUpError, SeriesPoint, Timing, Unit,
+    Attainment, Catalog, Change, Decimal, IndicatorCode, IndicatorKind, NaiveDate, Period,
+    Quantity, RegionCode, RegionLevel, Reported, RollUp, RollUpError, SeriesPoint, Timing, Unit,
     combine_constituents, rank, roll_up, series_changes,
 };
 use ansinh_proto::{
@@ -39,6 +42,7 @@ use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
 use crate::{
+    cache::{Cache, Generation, TimeSeriesKey},
     db::Db,
     error::{ApiError, Violations},
     request::{page_token, today},
@@ -54,11 +58,216 @@ const EXPORT_BUFFER: usize = 2 * EXPORT_CHUNK as usize;
 /// The StatisticsService implementation.
 pub(crate) struct Statistics {
     db: Db,
+    cache: Cache,
 }
 
 impl Statistics {
-    pub(crate) fn new(db: Db) -> Self {
-        Self { db }
+    pub(crate) fn new(db: Db, cache: Cache) -> Self {
+        Self { db, cache }
+    }
+
+    /// GetTimeSeries, its answer encoded: from the cache when the current generation holds
+    /// it, else computed, encoded and stored there.
+    #[tracing::instrument(name = "get_time_series", skip_all, fields(region.code = %request.region_code, indicator.code = %request.indicator_code))]
+    pub(crate) async fn time_series_encoded(
+        &self,
+        request: pb::GetTimeSeriesRequest,
+    ) -> Result<Bytes, ApiError> {
+        let mut violations = Violations::default();
+        let code = violations.region_code("region_code", &request.region_code);
+        let indicator_code = violations.indicator_code("indicator_code", &request.indicator_code);
+        let window = violations.end_window(&request.start_date, &request.end_date);
+        let geography_as_of = violations.optional_date("geography_as_of", &request.geography_as_of);
+        violations.finish()?;
+        let (code, indicator_code) = (code.expect("checked"), indicator_code.expect("checked"));
+
+        let key = TimeSeriesKey {
+            region_code: code.to_string(),
+            indicator_code: indicator_code.to_string(),
+            start_date: window.from,
+            end_date: window.to,
+            geography_as_of,
+            // Without either date, the region version is the one valid today.
+            today: (window.to.is_none() && geography_as_of.is_none()).then(today),
+        };
+        let generation = self.cache.generation(&self.db).await;
+        if let Some(generation) = &generation {
+            if let Some(encoded) = generation.time_series(&key) {
+                self.cache.hit();
+                return Ok(encoded);
+            }
+            self.cache.miss();
+        }
+        let date = window.to.or(key.today).unwrap_or_else(today);
+        let response = self
+            .time_series(
+                generation.as_deref(),
+                &code,
+                &indicator_code,
+                window,
+                geography_as_of,
+                date,
+            )
+            .await?;
+        let encoded = Bytes::from(prost::Message::encode_to_vec(&response));
+        if let Some(generation) = &generation {
+            self.cache.put_time_series(generation, key, encoded.clone());
+        }
+        Ok(encoded)
+    }
+
+    /// A time series as GetTimeSeries answers it, computed from the store (and from the
+    /// catalog and regions of `generation`, when the cache may serve). `date` picks the
+    /// region version when `geography_as_of` is not given.
+    async fn time_series(
+        &self,
+        generation: Option<&Generation>,
+        code: &RegionCode,
+        indicator_code: &IndicatorCode,
+        window: EndWindow,
+        geography_as_of: Option<NaiveDate>,
+        date: NaiveDate,
+    ) -> Result<pb::GetTimeSeriesResponse, ApiError> {
+        let mut conn = self.db.conn().await?;
+        let catalog = catalog(generation, &mut conn).await?;
+        let subject = catalog.subject(indicator_code)?;
+        let versions = match generation {
+            Some(generation) => {
+                let versions = generation
+                    .regions(&mut conn)
+                    .await?
+                    .versions(code.as_str())
+                    .to_vec();
+                if versions.is_empty() {
+                    return Err(unknown_regions(&[code.as_str()]));
+                }
+                versions
+            }
+            None => versions_of(&mut conn, std::slice::from_ref(code))
+                .await?
+                .remove(code.as_str())
+                .unwrap_or_default(),
+        };
+
+        let (region, constituents) = match geography_as_of {
+            Some(date) => {
+                let region = versions
+                    .iter()
+                    .find(|record| record.region.validity.contains(date))
+                    .cloned()
+                    .ok_or_else(|| not_valid(code, date))?;
+                let mut constituents = vec![Constituent {
+                    record: region.clone(),
+                    approximate: false,
+                }];
+                let ancestors = match generation {
+                    Some(generation) => generation.lineage_ancestors(&mut conn, region.id).await?,
+                    None => Arc::new(
+                        queries::lineage_ancestors(&mut conn, region.id)
+                            .await
+                            .map_err(store)?,
+                    ),
+                };
+                constituents.extend(ancestors.iter().map(|ancestor| Constituent {
+                    record: ancestor.region.clone(),
+                    approximate: ancestor.approximate,
+                }));
+                (region, constituents)
+            }
+            None => {
+                let region = version_for(&versions, date)
+                    .cloned()
+                    .ok_or_else(|| not_valid(code, date))?;
+                let constituents = versions
+                    .into_iter()
+                    .map(|record| Constituent {
+                        record,
+                        approximate: false,
+                    })
+                    .collect();
+                (region, constituents)
+            }
+        };
+
+        // Every figure up to the window's end: the points before the window are the
+        // references of the first points' changes.
+        let ids: Vec<u32> = constituents.iter().map(|c| c.record.id).collect();
+        let figures = queries::figures(
+            &mut conn,
+            &ids,
+            Some(&subject.indicator_ids()),
+            EndWindow {
+                from: None,
+                to: window.to,
+            },
+        )
+        .await
+        .map_err(store)?;
+        drop(conn);
+
+        let built = build_series(subject, &constituents, &figures)?;
+        let changes = changes_by_segment(
+            &built,
+            subject.record.indicator.unit,
+            geography_as_of.is_some(),
+        );
+        let mut by_segment: HashMap<&[usize], BTreeMap<Period, Quantity>> = HashMap::new();
+        for point in &built {
+            let key: &[usize] = if geography_as_of.is_some() {
+                &[]
+            } else {
+                &point.segment
+            };
+            by_segment
+                .entry(key)
+                .or_default()
+                .insert(point.period, point.value);
+        }
+        // Every point names its constituents: build each one's message once, not per point.
+        let constituent_messages: Vec<pb::Region> = constituents
+            .iter()
+            .map(|constituent| pb::Region::from(&constituent.record.region))
+            .collect();
+        let mut texts = WireTexts::default();
+        let mut points = Vec::new();
+        for (point, change) in built.iter().zip(&changes) {
+            let in_window = window.from.is_none_or(|from| point.period.end() >= from);
+            if !in_window {
+                continue;
+            }
+            let key: &[usize] = if geography_as_of.is_some() {
+                &[]
+            } else {
+                &point.segment
+            };
+            let series = &by_segment[key];
+            let previous = series
+                .range(..point.period)
+                .next_back()
+                .map(|(period, value)| (*period, *value));
+            let (change_from_previous, change_from_year_earlier) =
+                point_changes(change, previous, series, &mut texts);
+            points.push(pb::TimeSeriesPoint {
+                period: Some(texts.period(point.period)),
+                value: texts.value(point.value.value),
+                qualifier: convert::qualifier(point.value.qualifier),
+                change_from_previous,
+                change_from_year_earlier,
+                approximate: point.approximate,
+                constituents: point
+                    .constituents
+                    .iter()
+                    .map(|&i| constituent_messages[i].clone())
+                    .collect(),
+                completeness: point.completeness.clone(),
+            });
+        }
+        Ok(pb::GetTimeSeriesResponse {
+            region: region_message(&region),
+            indicator: Some(pb::Indicator::from(&subject.record.indicator)),
+            approximate: points.iter().any(|point| point.approximate),
+            points,
+        })
     }
 }
 
@@ -70,13 +279,24 @@ fn store(error: StoreError) -> ApiError {
 // The catalog and the indicator a question is about.
 
 /// The catalog as stored, with row ids, checked as a whole so that timing is known.
-struct CatalogView {
+pub(crate) struct CatalogView {
     catalog: Catalog,
     by_code: BTreeMap<String, IndicatorRecord>,
 }
 
+/// The catalog of `generation`, else read now.
+async fn catalog(
+    generation: Option<&Generation>,
+    conn: &mut AsyncMysqlConnection,
+) -> Result<Arc<CatalogView>, ApiError> {
+    match generation {
+        Some(generation) => generation.catalog(conn).await,
+        None => CatalogView::load(conn).await.map(Arc::new),
+    }
+}
+
 impl CatalogView {
-    async fn load(conn: &mut AsyncMysqlConnection) -> Result<Self, ApiError> {
+    pub(crate) async fn load(conn: &mut AsyncMysqlConnection) -> Result<Self, ApiError> {
         let records = queries::list_indicators(conn).await.map_err(store)?;
         let catalog = Catalog::new(records.iter().map(|record| record.indicator.clone()))
             .map_err(|error| ApiError::Internal(Box::new(error)))?;
@@ -626,18 +846,47 @@ fn point_changes(
     point: &SeriesPoint,
     previous: Option<(Period, Quantity)>,
     by_period: &BTreeMap<Period, Quantity>,
+    texts: &mut WireTexts,
 ) -> (Option<pb::Change>, Option<pb::Change>) {
+    let mut wire = |change: &Change, period: Period, value: Quantity| {
+        convert::change_from_texts(change, texts.period(period), texts.value(value.value))
+    };
     let from_previous = point
         .from_previous
         .as_ref()
         .zip(previous)
-        .map(|(change, (period, value))| convert::change(change, period, value));
+        .map(|(change, (period, value))| wire(change, period, value));
     let from_year_earlier = point.from_year_earlier.as_ref().and_then(|change| {
         let period = point.period.year_earlier()?;
         let value = *by_period.get(&period)?;
-        Some(convert::change(change, period, value))
+        Some(wire(change, period, value))
     });
     (from_previous, from_year_earlier)
+}
+
+/// The wire texts of the periods and values of one series answer. Each point's period and
+/// value come back as the references of later points' changes (the next point's, and the
+/// same period a year on), so each is formatted once and copied after that.
+#[derive(Default)]
+struct WireTexts {
+    periods: HashMap<Period, pb::Period>,
+    values: HashMap<Decimal, String>,
+}
+
+impl WireTexts {
+    fn period(&mut self, period: Period) -> pb::Period {
+        self.periods
+            .entry(period)
+            .or_insert_with(|| pb::Period::from(period))
+            .clone()
+    }
+
+    fn value(&mut self, value: Decimal) -> String {
+        self.values
+            .entry(value)
+            .or_insert_with(|| decimal_text(value))
+            .clone()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -837,140 +1086,16 @@ impl pb::statistics_service_server::StatisticsService for Statistics {
         Ok(Response::new(ReceiverStream::new(receiver)))
     }
 
-    #[tracing::instrument(skip_all, fields(region.code = %request.get_ref().region_code, indicator.code = %request.get_ref().indicator_code))]
+    /// Served by [`super::encoded`] without decoding cached answers; this is the same answer
+    /// for a server built from the generated service alone.
     async fn get_time_series(
         &self,
         request: Request<pb::GetTimeSeriesRequest>,
     ) -> Result<Response<pb::GetTimeSeriesResponse>, Status> {
-        let request = request.into_inner();
-        let mut violations = Violations::default();
-        let code = violations.region_code("region_code", &request.region_code);
-        let indicator_code = violations.indicator_code("indicator_code", &request.indicator_code);
-        let window = violations.end_window(&request.start_date, &request.end_date);
-        let geography_as_of = violations.optional_date("geography_as_of", &request.geography_as_of);
-        violations.finish()?;
-        let (code, indicator_code) = (code.expect("checked"), indicator_code.expect("checked"));
-
-        let mut conn = self.db.conn().await?;
-        let catalog = CatalogView::load(&mut conn).await?;
-        let subject = catalog.subject(&indicator_code)?;
-        let versions = versions_of(&mut conn, std::slice::from_ref(&code))
-            .await?
-            .remove(code.as_str())
-            .unwrap_or_default();
-
-        let (region, constituents) = match geography_as_of {
-            Some(date) => {
-                let region = versions
-                    .iter()
-                    .find(|record| record.region.validity.contains(date))
-                    .cloned()
-                    .ok_or_else(|| not_valid(&code, date))?;
-                let mut constituents = vec![Constituent {
-                    record: region.clone(),
-                    approximate: false,
-                }];
-                constituents.extend(
-                    queries::lineage_ancestors(&mut conn, region.id)
-                        .await
-                        .map_err(store)?
-                        .into_iter()
-                        .map(|ancestor| Constituent {
-                            record: ancestor.region,
-                            approximate: ancestor.approximate,
-                        }),
-                );
-                (region, constituents)
-            }
-            None => {
-                let date = window.to.unwrap_or_else(today);
-                let region = version_for(&versions, date)
-                    .cloned()
-                    .ok_or_else(|| not_valid(&code, date))?;
-                let constituents = versions
-                    .into_iter()
-                    .map(|record| Constituent {
-                        record,
-                        approximate: false,
-                    })
-                    .collect();
-                (region, constituents)
-            }
-        };
-
-        // Every figure up to the window's end: the points before the window are the
-        // references of the first points' changes.
-        let ids: Vec<u32> = constituents.iter().map(|c| c.record.id).collect();
-        let figures = queries::figures(
-            &mut conn,
-            &ids,
-            Some(&subject.indicator_ids()),
-            EndWindow {
-                from: None,
-                to: window.to,
-            },
-        )
-        .await
-        .map_err(store)?;
-        drop(conn);
-
-        let built = build_series(subject, &constituents, &figures)?;
-        let changes = changes_by_segment(
-            &built,
-            subject.record.indicator.unit,
-            geography_as_of.is_some(),
-        );
-        let mut by_segment: HashMap<&[usize], BTreeMap<Period, Quantity>> = HashMap::new();
-        for point in &built {
-            let key: &[usize] = if geography_as_of.is_some() {
-                &[]
-            } else {
-                &point.segment
-            };
-            by_segment
-                .entry(key)
-                .or_default()
-                .insert(point.period, point.value);
-        }
-        let mut points = Vec::new();
-        for (point, change) in built.iter().zip(&changes) {
-            let in_window = window.from.is_none_or(|from| point.period.end() >= from);
-            if !in_window {
-                continue;
-            }
-            let key: &[usize] = if geography_as_of.is_some() {
-                &[]
-            } else {
-                &point.segment
-            };
-            let series = &by_segment[key];
-            let previous = series
-                .range(..point.period)
-                .next_back()
-                .map(|(period, value)| (*period, *value));
-            let (change_from_previous, change_from_year_earlier) =
-                point_changes(change, previous, series);
-            points.push(pb::TimeSeriesPoint {
-                period: Some(pb::Period::from(point.period)),
-                value: decimal_text(point.value.value),
-                qualifier: convert::qualifier(point.value.qualifier),
-                change_from_previous,
-                change_from_year_earlier,
-                approximate: point.approximate,
-                constituents: point
-                    .constituents
-                    .iter()
-                    .map(|&i| pb::Region::from(&constituents[i].record.region))
-                    .collect(),
-                completeness: point.completeness.clone(),
-            });
-        }
-        Ok(Response::new(pb::GetTimeSeriesResponse {
-            region: region_message(&region),
-            indicator: Some(pb::Indicator::from(&subject.record.indicator)),
-            approximate: points.iter().any(|point| point.approximate),
-            points,
-        }))
+        let encoded = self.time_series_encoded(request.into_inner()).await?;
+        let response = <pb::GetTimeSeriesResponse as prost::Message>::decode(encoded)
+            .map_err(|error| ApiError::Internal(Box::new(error)))?;
+        Ok(Response::new(response))
     }
 
     #[tracing::instrument(skip_all, fields(region.code = %request.get_ref().parent_code, indicator.code = %request.get_ref().indicator_code))]
@@ -992,8 +1117,9 @@ impl pb::statistics_service_server::StatisticsService for Statistics {
             period.expect("checked"),
         );
 
+        let generation = self.cache.generation(&self.db).await;
         let mut conn = self.db.conn().await?;
-        let catalog = CatalogView::load(&mut conn).await?;
+        let catalog = catalog(generation.as_deref(), &mut conn).await?;
         let subject = catalog.subject(&indicator_code)?;
         let stored = subject.stored_period(period);
         let (parent, children) =
@@ -1062,8 +1188,9 @@ impl pb::statistics_service_server::StatisticsService for Statistics {
         violations.finish()?;
         let (indicator_code, period) = (indicator_code.expect("checked"), period.expect("checked"));
 
+        let generation = self.cache.generation(&self.db).await;
         let mut conn = self.db.conn().await?;
-        let catalog = CatalogView::load(&mut conn).await?;
+        let catalog = catalog(generation.as_deref(), &mut conn).await?;
         let subject = catalog.subject(&indicator_code)?;
         let versions = versions_of(&mut conn, &codes).await?;
 
@@ -1162,8 +1289,9 @@ impl pb::statistics_service_server::StatisticsService for Statistics {
             period.expect("checked"),
         );
 
+        let generation = self.cache.generation(&self.db).await;
         let mut conn = self.db.conn().await?;
-        let catalog = CatalogView::load(&mut conn).await?;
+        let catalog = catalog(generation.as_deref(), &mut conn).await?;
         let subject = catalog.subject(&indicator_code)?;
         let stored = subject.stored_period(period);
         let (parent, children) =
@@ -1242,12 +1370,13 @@ impl pb::statistics_service_server::StatisticsService for Statistics {
         violations.finish()?;
         let code = code.expect("checked");
 
+        let generation = self.cache.generation(&self.db).await;
         let mut conn = self.db.conn().await?;
         let region = queries::region_at(&mut conn, &code, as_of)
             .await
             .map_err(store)?
             .ok_or_else(|| not_valid(&code, as_of))?;
-        let catalog = CatalogView::load(&mut conn).await?;
+        let catalog = catalog(generation.as_deref(), &mut conn).await?;
         let figures = queries::figures(&mut conn, &[region.id], None, EndWindow::until(as_of))
             .await
             .map_err(store)?;

@@ -5,13 +5,17 @@
 //! hands the server whatever buffer the importer registered under the requested name.
 //! `LOAD DATA` cannot be prepared, so it runs through `batch_execute` (the text protocol);
 //! every other statement is a diesel `sql_query` with binds.
+//!
+//! A buffer is either whole ([`InfileBuffers::put`]) or a stream
+//! ([`InfileBuffers::put_stream`]) that the importer keeps feeding while the server loads, so
+//! reading and checking the input overlaps with the server's work.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use diesel_async::{AsyncMysqlConnection, SimpleAsyncConnection};
-use futures_util::FutureExt;
+use futures_util::{FutureExt, StreamExt};
 
 use super::Result;
 use crate::StoreError;
@@ -21,29 +25,62 @@ const PACKET_BYTES: usize = 1 << 20;
 
 pub type ImportConnection = AsyncMysqlConnection;
 
+/// The pieces of a streamed `LOAD DATA` input; the statement ends when the stream does.
+pub type InfileStream = futures_util::stream::BoxStream<'static, Bytes>;
+
+enum Pending {
+    Whole(Bytes),
+    Stream(InfileStream),
+}
+
 /// Buffers waiting to be read by a `LOAD DATA LOCAL INFILE '<name>'` statement. Each is taken
 /// by the first request for its name; a name nobody registered reads as an error, so the
 /// server can never read a file from the importer's disk.
 #[derive(Clone, Default)]
 pub struct InfileBuffers {
-    pending: Arc<Mutex<HashMap<String, Bytes>>>,
+    pending: Arc<Mutex<HashMap<String, Pending>>>,
 }
 
 impl InfileBuffers {
     pub fn put(&self, name: &str, data: Bytes) {
+        self.insert(name, Pending::Whole(data));
+    }
+
+    /// Registers a stream: the statement that reads `name` sends each piece as it comes.
+    pub fn put_stream(&self, name: &str, data: InfileStream) {
+        self.insert(name, Pending::Stream(data));
+    }
+
+    /// Drops what is registered under `name` and was not read (the statement failed before
+    /// asking for it), so that whoever feeds a stream sees it closed instead of waiting.
+    pub fn discard(&self, name: &str) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(name);
+    }
+
+    fn insert(&self, name: &str, data: Pending) {
         self.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(name.to_owned(), data);
     }
 
-    fn take(&self, name: &[u8]) -> Option<Bytes> {
+    fn take(&self, name: &[u8]) -> Option<Pending> {
         let name = std::str::from_utf8(name).ok()?;
         self.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(name)
     }
+}
+
+/// `data` cut into pieces of at most [`PACKET_BYTES`].
+fn packets(data: Bytes) -> impl Iterator<Item = Bytes> {
+    (0..data.len())
+        .step_by(PACKET_BYTES)
+        .map(move |at| data.slice(at..data.len().min(at + PACKET_BYTES)))
 }
 
 /// Opens a connection to `url` that serves `LOAD DATA LOCAL INFILE` from `buffers`.
@@ -55,14 +92,17 @@ pub async fn connect(url: &str, buffers: InfileBuffers) -> Result<ImportConnecti
         let name = String::from_utf8_lossy(name).into_owned();
         async move {
             match data {
-                Some(data) => {
-                    // The driver sends each item as one packet: keep them well below
-                    // max_allowed_packet.
-                    let pieces: Vec<std::io::Result<Bytes>> = (0..data.len())
-                        .step_by(PACKET_BYTES)
-                        .map(|at| Ok(data.slice(at..data.len().min(at + PACKET_BYTES))))
-                        .collect();
+                // The driver sends each item as one packet: keep them well below
+                // max_allowed_packet.
+                Some(Pending::Whole(data)) => {
+                    let pieces: Vec<std::io::Result<Bytes>> = packets(data).map(Ok).collect();
                     let stream = futures_util::stream::iter(pieces);
+                    Ok(Box::pin(stream) as mysql_async::InfileData)
+                }
+                Some(Pending::Stream(stream)) => {
+                    let stream = stream.flat_map(|piece| {
+                        futures_util::stream::iter(packets(piece).map(Ok).collect::<Vec<_>>())
+                    });
                     Ok(Box::pin(stream) as mysql_async::InfileData)
                 }
                 None => Err(mysql_async::LocalInfileError::OtherError(

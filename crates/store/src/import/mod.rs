@@ -13,7 +13,7 @@ mod lock;
 mod reference;
 mod series;
 
-pub use connection::{ImportConnection, InfileBuffers, connect};
+pub use connection::{ImportConnection, InfileBuffers, InfileStream, connect};
 pub use ledger::{
     RunCounts, add_files, add_rejections, finish_run, mark_abandoned_runs, start_run,
 };
@@ -23,9 +23,9 @@ pub use reference::{
     upsert_lineage, upsert_member, upsert_region,
 };
 pub use series::{
-    KeyRange, RangeDigest, SeriesTable, StoredSeriesRow, append_load_row, apply_changes,
-    create_change_table, digest_range, fetch_range, load_changes, load_new_rows, row_digest,
-    set_run_variable,
+    KeyRange, OBSERVATION_DIGEST_EXPR, RangeDigest, SeriesTable, StoredSeriesRow,
+    TARGET_DIGEST_EXPR, append_load_row, apply_changes, create_change_table, digest_range,
+    fetch_range, load_changes, load_new_rows, row_digest, set_run_variable, table_is_empty,
 };
 
 pub type Result<T, E = crate::StoreError> = std::result::Result<T, E>;

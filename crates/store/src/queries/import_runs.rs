@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
 
@@ -72,6 +73,40 @@ pub async fn latest_committed_run(
         .first::<u64>(conn)
         .await
         .optional()?)
+}
+
+/// How many runs of one status the ledger holds, and when the newest of them finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerStatusSummary {
+    /// The status as stored, e.g. "committed" (see [`ImportRunStatus::as_str`]).
+    pub status: String,
+    pub runs: i64,
+    /// `None` when no run of this status has finished (a `running` one).
+    pub last_finished_at: Option<NaiveDateTime>,
+}
+
+/// The ledger per status, for monitoring: whether the nightly run happened and how runs end.
+/// One pass over `import_runs`, a table of one row per run.
+pub async fn ledger_summary(
+    conn: &mut AsyncMysqlConnection,
+) -> Result<Vec<LedgerStatusSummary>, StoreError> {
+    let rows: Vec<(String, i64, Option<NaiveDateTime>)> = import_runs::table
+        .group_by(import_runs::status)
+        .select((
+            import_runs::status,
+            diesel::dsl::count_star(),
+            diesel::dsl::max(import_runs::finished_at),
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(status, runs, last_finished_at)| LedgerStatusSummary {
+            status,
+            runs,
+            last_finished_at,
+        })
+        .collect())
 }
 
 /// One run with its files and its first `max_rejections` rejections, in input order.

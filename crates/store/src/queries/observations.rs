@@ -3,8 +3,8 @@
 //! (region, indicator, period, qualified value) for the computations of the server.
 //!
 //! Both read `observations` in the order of its primary key (region, indicator, period end,
-//! period start), so a page or a series is one range scan of the clustered index and the order
-//! is stable while imports add rows elsewhere.
+//! period start), so a page or a series is read by range scans of the clustered index (the
+//! table has no other index) and the order is stable while imports add rows elsewhere.
 
 use std::str::FromStr;
 
@@ -103,9 +103,69 @@ type ListedRow = (
     Option<String>,
 );
 
+/// Region versions asked at once when a listing names indicators but no regions, at first.
+const FIRST_REGION_BATCH: usize = 256;
+
+/// Region versions one statement names at most (listings by indicator, figures of many
+/// regions). MariaDB turns an `IN` list of 1,000 values or more
+/// into a derived table (`in_predicate_conversion_threshold`), and its plan for that read a
+/// batch of 1,024 regions of a 10M-row table in a second, against 8 ms for 512.
+const MAX_REGION_BATCH: usize = 512;
+
+/// Index ranges one statement of such a listing may ask for (regions × indicators), well
+/// within what the server's range optimizer plans for before it falls back to a full scan.
+const RANGES_PER_STATEMENT: usize = 16_384;
+
 /// Up to `limit` observations matching `filter` in primary-key order (region version,
 /// indicator, period end, period start), starting after `after`.
+///
+/// Indicators without regions (one indicator across the country, say) are read region by
+/// region: the region versions in key order, a batch at a time (growing while batches come
+/// back short), each region's primary-key range of the indicators asked. The table has no
+/// index by indicator: this reads the rows such an index would lead to, at the cost of one
+/// statement per batch. The statements are separate reads: an import committing between
+/// them shows in the regions after it, as it would on the next page.
 pub async fn list_observations(
+    conn: &mut AsyncMysqlConnection,
+    filter: &ObservationFilter,
+    after: Option<&ObservationCursor>,
+    limit: u32,
+) -> Result<Vec<ObservationRecord>, StoreError> {
+    let (None, Some(indicator_ids)) = (&filter.region_ids, &filter.indicator_ids) else {
+        return list_matching(conn, filter, after, limit).await;
+    };
+    let max_batch = (RANGES_PER_STATEMENT / indicator_ids.len().max(1)).clamp(1, MAX_REGION_BATCH);
+    let mut batch = FIRST_REGION_BATCH.min(max_batch);
+    let mut from = after.map_or(0, |cursor| cursor.region_id);
+    let mut found = Vec::new();
+    loop {
+        let ids: Vec<u32> = regions::table
+            .select(regions::id)
+            .filter(regions::id.ge(from))
+            .order(regions::id.asc())
+            .limit(i64::try_from(batch).unwrap_or(i64::MAX))
+            .load(conn)
+            .await?;
+        let Some(&last) = ids.last() else {
+            return Ok(found);
+        };
+        let exhausted = ids.len() < batch;
+        let in_batch = ObservationFilter {
+            region_ids: Some(ids),
+            ..filter.clone()
+        };
+        let wanted = limit - u32::try_from(found.len()).unwrap_or(limit);
+        found.extend(list_matching(conn, &in_batch, after, wanted).await?);
+        if exhausted || found.len() >= limit as usize || last == u32::MAX {
+            return Ok(found);
+        }
+        from = last + 1;
+        batch = (batch * 2).min(max_batch);
+    }
+}
+
+/// [`list_observations`] as one statement.
+async fn list_matching(
     conn: &mut AsyncMysqlConnection,
     filter: &ObservationFilter,
     after: Option<&ObservationCursor>,
@@ -220,8 +280,17 @@ pub struct Figure {
 
 type FigureRow = (u32, u32, NaiveDate, NaiveDate, SqlDecimal, u8);
 
+/// Region versions and indicators that [`figures`] names in its prepared form.
+const PREPARED_REGIONS: usize = 4;
+const PREPARED_INDICATORS: usize = 3;
+
 /// The figures of `region_ids` for `indicator_ids` (every indicator when `None`) with period
 /// ends within `ends`, in primary-key order.
+///
+/// Up to four region versions and three indicators (a time series of a ratio across a merger
+/// of three provinces) are asked with one statement of fixed shape, which the connection
+/// prepares once and reuses: one round trip, no parsing on the server. Other questions use a
+/// statement built for their lists, prepared and closed per call.
 pub async fn figures(
     conn: &mut AsyncMysqlConnection,
     region_ids: &[u32],
@@ -231,6 +300,102 @@ pub async fn figures(
     if region_ids.is_empty() || indicator_ids.is_some_and(<[u32]>::is_empty) {
         return Ok(Vec::new());
     }
+    let rows = match (
+        padded::<PREPARED_REGIONS>(region_ids),
+        indicator_ids.and_then(padded::<PREPARED_INDICATORS>),
+    ) {
+        (Some(regions), Some(indicators)) => {
+            prepared_figures(conn, regions, indicators, ends).await?
+        }
+        _ => listed_figures(conn, region_ids, indicator_ids, ends).await?,
+    };
+    rows.into_iter().map(to_figure).collect()
+}
+
+/// `ids` filled up to `N` by repeating the first, if there are at most `N`.
+fn padded<const N: usize>(ids: &[u32]) -> Option<[u32; N]> {
+    let first = *ids.first()?;
+    (ids.len() <= N).then(|| std::array::from_fn(|i| ids.get(i).copied().unwrap_or(first)))
+}
+
+async fn prepared_figures(
+    conn: &mut AsyncMysqlConnection,
+    regions: [u32; PREPARED_REGIONS],
+    indicators: [u32; PREPARED_INDICATORS],
+    ends: EndWindow,
+) -> Result<Vec<FigureRow>, StoreError> {
+    // The bounds of MySQL's DATE stand in for open ends, so the statement keeps one shape.
+    let from = ends
+        .from
+        .unwrap_or(NaiveDate::from_ymd_opt(1000, 1, 1).expect("a date"));
+    let to = ends
+        .to
+        .unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date"));
+    let region = observations::region_id;
+    let indicator = observations::indicator_id;
+    Ok(observations::table
+        .filter(
+            region
+                .eq(regions[0])
+                .or(region.eq(regions[1]))
+                .or(region.eq(regions[2]))
+                .or(region.eq(regions[3])),
+        )
+        .filter(
+            indicator
+                .eq(indicators[0])
+                .or(indicator.eq(indicators[1]))
+                .or(indicator.eq(indicators[2])),
+        )
+        .filter(observations::period_end.between(from, to))
+        .select((
+            observations::region_id,
+            observations::indicator_id,
+            observations::period_start,
+            observations::period_end,
+            observations::value,
+            observations::qualifier,
+        ))
+        .order((
+            observations::region_id.asc(),
+            observations::indicator_id.asc(),
+            observations::period_end.asc(),
+            observations::period_start.asc(),
+        ))
+        .load::<FigureRow>(conn)
+        .await?)
+}
+
+/// The figures of more regions than one statement should name (a ranking of every commune)
+/// are asked in batches of [`MAX_REGION_BATCH`] ids, in id order so the rows stay in key
+/// order: on the 10M-row benchmark store, 10,035 communes took 0.62 s in one statement and
+/// 0.30-0.45 s in batches of 256-512.
+async fn listed_figures(
+    conn: &mut AsyncMysqlConnection,
+    region_ids: &[u32],
+    indicator_ids: Option<&[u32]>,
+    ends: EndWindow,
+) -> Result<Vec<FigureRow>, StoreError> {
+    if region_ids.len() <= MAX_REGION_BATCH {
+        return figures_of(conn, region_ids, indicator_ids, ends).await;
+    }
+    let mut ids = region_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(MAX_REGION_BATCH) {
+        rows.extend(figures_of(conn, chunk, indicator_ids, ends).await?);
+    }
+    Ok(rows)
+}
+
+/// [`listed_figures`] as one statement.
+async fn figures_of(
+    conn: &mut AsyncMysqlConnection,
+    region_ids: &[u32],
+    indicator_ids: Option<&[u32]>,
+    ends: EndWindow,
+) -> Result<Vec<FigureRow>, StoreError> {
     let mut query = observations::table
         .filter(observations::region_id.eq_any(region_ids))
         .select((
@@ -251,7 +416,7 @@ pub async fn figures(
     if let Some(to) = ends.to {
         query = query.filter(observations::period_end.le(to));
     }
-    query
+    Ok(query
         .order((
             observations::region_id.asc(),
             observations::indicator_id.asc(),
@@ -259,10 +424,7 @@ pub async fn figures(
             observations::period_start.asc(),
         ))
         .load::<FigureRow>(conn)
-        .await?
-        .into_iter()
-        .map(to_figure)
-        .collect()
+        .await?)
 }
 
 fn to_figure(
@@ -312,6 +474,14 @@ mod tests {
                 key(2, 1, 1, 1),
             ]
         );
+    }
+
+    #[test]
+    fn id_lists_are_padded_to_the_prepared_shape_or_refused() {
+        assert_eq!(padded::<4>(&[7]), Some([7, 7, 7, 7]));
+        assert_eq!(padded::<3>(&[1, 2, 3]), Some([1, 2, 3]));
+        assert_eq!(padded::<3>(&[1, 2, 3, 4]), None);
+        assert_eq!(padded::<3>(&[]), None);
     }
 
     #[test]

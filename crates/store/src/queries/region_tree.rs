@@ -74,6 +74,19 @@ pub async fn descendant_ids(
     roots: &[u32],
     valid_on: Option<NaiveDate>,
 ) -> Result<Vec<(u32, RegionLevel)>, StoreError> {
+    walk(conn, roots, valid_on, None).await
+}
+
+/// The walk of [`descendant_ids`]; with `down_to`, regions at that level (or below it) are
+/// found but not walked into, since nothing under them can be at that level again: the
+/// provinces of the nation are one query, not four levels down to its 10,000 communes.
+/// Groups are always walked into, their members may be of any level.
+async fn walk(
+    conn: &mut AsyncMysqlConnection,
+    roots: &[u32],
+    valid_on: Option<NaiveDate>,
+    down_to: Option<RegionLevel>,
+) -> Result<Vec<(u32, RegionLevel)>, StoreError> {
     let mut found: BTreeMap<u32, RegionLevel> = BTreeMap::new();
     let mut seen: BTreeSet<u32> = roots.iter().copied().collect();
     let mut frontier: Vec<u32> = roots.to_vec();
@@ -108,7 +121,10 @@ pub async fn descendant_ids(
                     .parse::<RegionLevel>()
                     .map_err(|e| StoreError::Corrupt(format!("region id {id}: {e}")))?;
                 found.insert(id, level);
-                frontier.push(id);
+                let above = down_to.is_none_or(|bottom| level.is_above(bottom));
+                if level == RegionLevel::Group || above {
+                    frontier.push(id);
+                }
             }
         }
     }
@@ -123,7 +139,7 @@ pub async fn descendants_at_level(
     level: RegionLevel,
     date: NaiveDate,
 ) -> Result<Vec<RegionRecord>, StoreError> {
-    let ids: Vec<u32> = descendant_ids(conn, &[root], Some(date))
+    let ids: Vec<u32> = walk(conn, &[root], Some(date), Some(level))
         .await?
         .into_iter()
         .filter(|(_, found)| *found == level)

@@ -11,7 +11,7 @@ async fn a_stopped_server_is_unavailable_and_a_restarted_one_is_used_again() {
     ansinh_store::run_pending_migrations(db.url())
         .await
         .unwrap();
-    let pool = ansinh_store::pool(db.url(), 2).unwrap();
+    let pool = ansinh_store::pool(db.url(), 2, ansinh_store::POOL_TIMEOUT).unwrap();
     let mut held = pool.get().await.unwrap();
     ansinh_store::ping(&mut held).await.unwrap();
     drop(pool.get().await.unwrap());
@@ -23,8 +23,11 @@ async fn a_stopped_server_is_unavailable_and_a_restarted_one_is_used_again() {
         "a connection lost mid-use: {error:?}"
     );
     drop(held);
+    // A connection that answered a check within CHECK_AFTER is handed out unchecked; past
+    // that, each is checked, found dead and dropped, and no new one can be opened.
+    tokio::time::sleep(ansinh_store::CHECK_AFTER).await;
     let Err(error) = pool.get().await else {
-        panic!("the server is stopped")
+        panic!("the server is stopped, and every pooled connection's check is out of date")
     };
     let error = StoreError::from(error);
     assert!(error.is_unavailable(), "no connection to be had: {error:?}");

@@ -313,3 +313,123 @@ async fn observations_page_in_key_order_and_figures_filter_by_period_end() {
             .is_empty()
     );
 }
+
+/// Indicators without regions are read region by region in batches that grow; every page is
+/// what one scan of the whole table in key order, filtered, would give.
+#[tokio::test(flavor = "multi_thread")]
+async fn observations_by_indicator_alone_cover_every_region_in_key_order() {
+    use ansinh_store::schema::regions;
+    let (_db, mut conn) = super::with_reference_data().await;
+    let conn = &mut conn;
+    let run_id = run(conn).await;
+    let participants = indicator_id(conn, "hi_participants").await;
+    let population = indicator_id(conn, "population").await;
+    let coverage = indicator_id(conn, "hi_coverage_rate").await;
+    let ids: Vec<u32> = regions::table
+        .select(regions::id)
+        .order(regions::id.asc())
+        .load(conn)
+        .await
+        .unwrap();
+    assert!(ids.len() > 5_000, "the reference data has every commune");
+    // Participants in every 7th region version and the last; population in every 3rd. The
+    // regions between the first and the last have none, so later batches come back empty.
+    let mut rows = Vec::new();
+    for (i, &region_id) in ids.iter().enumerate() {
+        let mut indicators = Vec::new();
+        if i % 7 == 0 || i == ids.len() - 1 {
+            indicators.push(participants);
+        }
+        if i % 3 == 0 {
+            indicators.push(population);
+        }
+        for indicator_id in indicators {
+            for end in ["2023-12-31", "2024-12-31"] {
+                rows.push(NewObservation {
+                    region_id,
+                    indicator_id,
+                    period_end: date(end),
+                    period_start: date(end),
+                    value: Decimal::from(i),
+                    qualifier: Qualifier::Exact.code(),
+                    source_id: None,
+                    note: None,
+                    import_run_id: run_id,
+                });
+            }
+        }
+    }
+    for chunk in rows.chunks(1000) {
+        diesel::insert_into(observations::table)
+            .values(chunk.to_vec())
+            .execute(conn)
+            .await
+            .unwrap();
+    }
+
+    let everything = queries::list_observations(conn, &ObservationFilter::default(), None, 100_000)
+        .await
+        .unwrap();
+    assert_eq!(everything.len(), rows.len());
+
+    // The figures of every region version at once (more than one statement names), asked in
+    // any order, come back in key order.
+    let mut asked = ids.clone();
+    asked.reverse();
+    let figures = queries::figures(conn, &asked, Some(&[participants]), EndWindow::default())
+        .await
+        .unwrap();
+    let expected: Vec<(u32, u32, chrono::NaiveDate)> = everything
+        .iter()
+        .filter(|o| o.indicator_id == participants)
+        .map(|o| (o.region.id, o.indicator_id, o.period.end()))
+        .collect();
+    let got: Vec<(u32, u32, chrono::NaiveDate)> = figures
+        .iter()
+        .map(|f| (f.region_id, f.indicator_id, f.period.end()))
+        .collect();
+    assert_eq!(got, expected);
+    for (indicators, window) in [
+        (vec![participants], EndWindow::default()),
+        (
+            vec![participants, population],
+            EndWindow::on(date("2024-12-31")),
+        ),
+        (vec![coverage], EndWindow::default()),
+    ] {
+        let expected: Vec<ObservationCursor> = everything
+            .iter()
+            .filter(|o| indicators.contains(&o.indicator_id))
+            .filter(|o| window.from.is_none_or(|from| o.period.end() >= from))
+            .filter(|o| window.to.is_none_or(|to| o.period.end() <= to))
+            .map(ObservationCursor::after)
+            .collect();
+        let filter = ObservationFilter {
+            region_ids: None,
+            indicator_ids: Some(indicators.clone()),
+            period_end: window,
+        };
+        let at_once: Vec<ObservationCursor> =
+            queries::list_observations(conn, &filter, None, 100_000)
+                .await
+                .unwrap()
+                .iter()
+                .map(ObservationCursor::after)
+                .collect();
+        assert_eq!(at_once, expected, "{indicators:?} in one call");
+        for page_size in [13, 200, 999] {
+            let mut paged = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = queries::list_observations(conn, &filter, cursor.as_ref(), page_size)
+                    .await
+                    .unwrap();
+                assert!(page.len() <= page_size as usize);
+                let Some(last) = page.last() else { break };
+                cursor = Some(ObservationCursor::after(last));
+                paged.extend(page.iter().map(ObservationCursor::after));
+            }
+            assert_eq!(paged, expected, "{indicators:?} in pages of {page_size}");
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The Python example client (`examples/python/client.py`) against the real server: a
+//! third-party client built from `grpcio` and server reflection alone, with no .proto files.
+//! The test installs its pinned requirements in a virtual environment under `.tmp/`, reused by
+//! later runs (and recreated when `requirements.txt` changes); on a fresh Debian machine
+//! without Python's `venv`, it installs `python3-venv` first (as root).
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::Duration,
+};
+
+use ansinh_tests::{
+    ServerProcess, apt_get_install, describe, installed_tool, output_within, sample_database,
+    workspace_root,
+};
+
+/// Time for one run of the client (connecting, reflection and one call take about a second).
+const RUN_LIMIT: Duration = Duration::from_secs(60);
+/// Time for creating the environment and installing the wheels (about 15 MB).
+const INSTALL_LIMIT: Duration = Duration::from_secs(600);
+
+fn example_dir() -> PathBuf {
+    workspace_root().join("examples/python")
+}
+
+/// The Python of a virtual environment holding exactly `examples/python/requirements.txt`.
+fn python() -> PathBuf {
+    let requirements = std::fs::read_to_string(example_dir().join("requirements.txt"))
+        .expect("reading examples/python/requirements.txt");
+    // The environment records what it was built from, so a changed pin rebuilds it.
+    const MARKER: &str = "ansinh-requirements.txt";
+    let ready = |dir: &Path| {
+        dir.join("bin/python").is_file()
+            && std::fs::read_to_string(dir.join(MARKER)).is_ok_and(|text| text == requirements)
+    };
+    let dir = installed_tool("python-client-venv", ready, |dir| {
+        let create = || {
+            output_within(
+                Command::new("python3").args(["-m", "venv"]).arg(dir),
+                INSTALL_LIMIT,
+            )
+        };
+        // Debian's python3 lacks venv (and pip) until python3-venv is installed; python3
+        // itself may be missing too.
+        let created = match Command::new("python3").arg("--version").output() {
+            Ok(_) => Some(create()).filter(|output| output.status.success()),
+            Err(_) => None,
+        };
+        if created.is_none() {
+            apt_get_install(&["python3", "python3-venv"])?;
+            let output = create();
+            if !output.status.success() {
+                return Err(format!("python3 -m venv failed: {}", describe(&output)));
+            }
+        }
+        let output = output_within(
+            Command::new(dir.join("bin/python"))
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--requirement",
+                ])
+                .arg(example_dir().join("requirements.txt")),
+            INSTALL_LIMIT,
+        );
+        if !output.status.success() {
+            return Err(format!("pip install failed: {}", describe(&output)));
+        }
+        std::fs::write(dir.join(MARKER), &requirements).map_err(|e| e.to_string())
+    });
+    dir.join("bin/python")
+}
+
+/// Runs the example client against `server` with `args`.
+fn client(server: &ServerProcess, args: &[&str]) -> std::process::Output {
+    let target = server.endpoint().trim_start_matches("http://").to_owned();
+    output_within(
+        Command::new(python())
+            .arg(example_dir().join("client.py"))
+            .args(["--target", &target, "--timeout", "20"])
+            .args(args),
+        RUN_LIMIT,
+    )
+}
+
+fn stdout_lines(output: &std::process::Output) -> Vec<String> {
+    assert!(
+        output.status.success(),
+        "the Python client failed: {}",
+        describe(output)
+    );
+    String::from_utf8(output.stdout.clone())
+        .expect("UTF-8 output")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_python_client_reports_hi_coverage_attainment_without_proto_files() {
+    let database = sample_database().await;
+    let server = ServerProcess::start(database.url(), &[]);
+
+    // Lâm Đồng met its 2024 target; Sơn La has a target but no 2024 figure.
+    let lines = stdout_lines(&client(
+        &server,
+        &["--region", "68", "--region", "14", "--period", "2024"],
+    ));
+    assert_eq!(
+        lines,
+        [
+            "68 Lâm Đồng, hi_coverage_rate 2024: 94.56 against a target of 93.65, \
+             +0.91 percentage points, 100.97% of the target: MET",
+            "14 Sơn La, hi_coverage_rate 2024: no figure against 96.1: NO_DATA",
+        ]
+    );
+
+    // 2025 so far: the end-of-May figure against the target for the whole year.
+    let lines = stdout_lines(&client(&server, &["--period", "2025"]));
+    assert_eq!(
+        lines,
+        [
+            "68 Lâm Đồng, hi_coverage_rate 2025: 90.44 against a target of 95, \
+          -4.56 percentage points, 95.2% of the target (year to date, figure of 2025-05-31): \
+          NOT_MET"
+        ]
+    );
+
+    // A failed call says what went wrong and exits 1.
+    let unknown = client(&server, &["--region", "99"]);
+    assert_eq!(unknown.status.code(), Some(1), "{}", describe(&unknown));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.starts_with("NOT_FOUND: ") && stderr.contains("99"),
+        "the error names the status and the code: {}",
+        describe(&unknown)
+    );
+}

@@ -12,3 +12,4 @@ pub mod pb {
 }
 
 pub mod convert;
+pub mod series_wire;

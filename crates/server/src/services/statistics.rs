@@ -16,19 +16,20 @@
 //!   boundary change a difference measures the redrawing, not a trend. With `geography_as_of`
 //!   every point is in the same boundaries, so changes run over the whole series.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
 
 use ansinh_model::{
-    Attainment, Catalog, Change, Decimal, IndicatorCode, IndicatorKind, NaiveDate, Period,
-    Quantity, RegionCode, RegionLevel, Reported, RollUp, RollUpError, SeriesPoint, Timing, Unit,
+    Attainment, Catalog, Change, IndicatorCode, IndicatorKind, NaiveDate, Period, Quantity,
+    RegionCode, RegionLevel, Reported, RollUp, RollUpError, SeriesPoint, Timing, Unit,
     combine_constituents, rank, roll_up, series_changes,
 };
 use ansinh_proto::{
     convert::{self, decimal_text, region_level},
     pb,
+    series_wire::{SeriesWriter, WirePoint},
 };
 use ansinh_store::queries::{
     self, EndWindow, Figure, IndicatorRecord, ObservationCursor, ObservationFilter,
@@ -99,7 +100,7 @@ impl Statistics {
             self.cache.miss();
         }
         let date = window.to.or(key.today).unwrap_or_else(today);
-        let response = self
+        let encoded = self
             .time_series(
                 generation.as_deref(),
                 &code,
@@ -109,7 +110,6 @@ impl Statistics {
                 date,
             )
             .await?;
-        let encoded = Bytes::from(prost::Message::encode_to_vec(&response));
         if let Some(generation) = &generation {
             self.cache.put_time_series(generation, key, encoded.clone());
         }
@@ -127,7 +127,7 @@ impl Statistics {
         window: EndWindow,
         geography_as_of: Option<NaiveDate>,
         date: NaiveDate,
-    ) -> Result<pb::GetTimeSeriesResponse, ApiError> {
+    ) -> Result<Bytes, ApiError> {
         let mut conn = self.db.conn().await?;
         let catalog = catalog(generation, &mut conn).await?;
         let subject = catalog.subject(indicator_code)?;
@@ -206,68 +206,49 @@ impl Statistics {
         drop(conn);
 
         let built = build_series(subject, &constituents, &figures)?;
-        let changes = changes_by_segment(
-            &built,
-            subject.record.indicator.unit,
-            geography_as_of.is_some(),
-        );
-        let mut by_segment: HashMap<&[usize], BTreeMap<Period, Quantity>> = HashMap::new();
-        for point in &built {
-            let key: &[usize] = if geography_as_of.is_some() {
-                &[]
-            } else {
-                &point.segment
-            };
-            by_segment
-                .entry(key)
-                .or_default()
-                .insert(point.period, point.value);
+        let one_segment = geography_as_of.is_some();
+        let changes = changes_by_segment(&built.points, subject.record.indicator.unit, one_segment);
+        let mut by_segment: Vec<BTreeMap<Period, Quantity>> = Vec::new();
+        for point in &built.points {
+            let segment = segment(point, one_segment);
+            if by_segment.len() <= segment {
+                by_segment.resize_with(segment + 1, BTreeMap::new);
+            }
+            by_segment[segment].insert(point.period, point.value);
         }
-        // Every point names its constituents: build each one's message once, not per point.
-        let constituent_messages: Vec<pb::Region> = constituents
-            .iter()
-            .map(|constituent| pb::Region::from(&constituent.record.region))
-            .collect();
-        let mut texts = WireTexts::default();
-        let mut points = Vec::new();
-        for (point, change) in built.iter().zip(&changes) {
+        let mut writer = SeriesWriter::new(
+            &pb::Region::from(&region.region),
+            &pb::Indicator::from(&subject.record.indicator),
+            constituents
+                .iter()
+                .map(|constituent| &constituent.record.region),
+        );
+        for (point, change) in built.points.iter().zip(&changes) {
             let in_window = window.from.is_none_or(|from| point.period.end() >= from);
             if !in_window {
                 continue;
             }
-            let key: &[usize] = if geography_as_of.is_some() {
-                &[]
-            } else {
-                &point.segment
-            };
-            let series = &by_segment[key];
-            let previous = series
-                .range(..point.period)
-                .next_back()
-                .map(|(period, value)| (*period, *value));
-            let (change_from_previous, change_from_year_earlier) =
-                point_changes(change, previous, series, &mut texts);
-            points.push(pb::TimeSeriesPoint {
-                period: Some(texts.period(point.period)),
-                value: texts.value(point.value.value),
-                qualifier: convert::qualifier(point.value.qualifier),
-                change_from_previous,
-                change_from_year_earlier,
+            let series = &by_segment[segment(point, one_segment)];
+            let from_previous = change
+                .from_previous
+                .as_ref()
+                .zip(series.range(..point.period).next_back())
+                .map(|(change, (period, value))| (change, *period, *value));
+            let from_year_earlier = change.from_year_earlier.as_ref().and_then(|change| {
+                let period = point.period.year_earlier()?;
+                Some((change, period, *series.get(&period)?))
+            });
+            writer.point(&WirePoint {
+                period: point.period,
+                value: point.value,
+                from_previous,
+                from_year_earlier,
                 approximate: point.approximate,
-                constituents: point
-                    .constituents
-                    .iter()
-                    .map(|&i| constituent_messages[i].clone())
-                    .collect(),
-                completeness: point.completeness.clone(),
+                constituents: built.constituents(point),
+                completeness: point.completeness.as_ref(),
             });
         }
-        Ok(pb::GetTimeSeriesResponse {
-            region: region_message(&region),
-            indicator: Some(pb::Indicator::from(&subject.record.indicator)),
-            approximate: points.iter().any(|point| point.approximate),
-            points,
-        })
+        Ok(Bytes::from(writer.finish()))
     }
 }
 
@@ -742,11 +723,25 @@ struct BuiltPoint {
     period: Period,
     value: Quantity,
     approximate: bool,
-    /// Indices into the constituents.
-    constituents: Vec<usize>,
+    /// The generation of boundaries the point was combined in (an index into
+    /// [`BuiltSeries::generations`]): its constituents, and the points comparable with it.
+    generation: usize,
     completeness: Option<pb::Completeness>,
-    /// Points of one segment are comparable with each other.
-    segment: Vec<usize>,
+}
+
+/// The points of a series, in period order, and the generations they were combined in.
+#[derive(Debug)]
+struct BuiltSeries {
+    points: Vec<BuiltPoint>,
+    /// Each generation's members: indices into the constituents, ascending.
+    generations: Vec<Vec<usize>>,
+}
+
+impl BuiltSeries {
+    /// The constituents (indices) `point` was combined from.
+    fn constituents(&self, point: &BuiltPoint) -> &[usize] {
+        &self.generations[point.generation]
+    }
 }
 
 /// Combines the figures of the constituents valid at each period's end, by the indicator's
@@ -755,44 +750,44 @@ fn build_series(
     subject: Subject<'_>,
     constituents: &[Constituent],
     figures: &[Figure],
-) -> Result<Vec<BuiltPoint>, ApiError> {
-    let index_of: HashMap<u32, usize> = constituents
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.record.id, i))
-        .collect();
+) -> Result<BuiltSeries, ApiError> {
     // Periods grouped by the set of constituents valid at their end: a generation of
     // boundaries (before and after the merger), combined by one call of the model's rule.
-    let mut generations: BTreeMap<Vec<usize>, Vec<(Period, RegionCode, Reported)>> =
+    let mut generations: BTreeMap<Vec<usize>, Vec<(Period, &RegionCode, Reported)>> =
         BTreeMap::new();
+    let mut valid = Vec::new();
     for ((region_id, period), reported) in subject.reported(figures) {
-        let Some(&own) = index_of.get(&region_id) else {
+        let Some(own) = constituents.iter().position(|c| c.record.id == region_id) else {
             continue;
         };
-        let valid: Vec<usize> = constituents
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.record.region.validity.contains(period.end()))
-            .map(|(i, _)| i)
-            .collect();
+        valid.clear();
+        valid.extend(
+            constituents
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.record.region.validity.contains(period.end()))
+                .map(|(i, _)| i),
+        );
         // A figure outside its version's validity belongs to no generation; the importer
         // resolves versions on the period's last day, so this is only defensive.
         if !valid.contains(&own) {
             continue;
         }
-        let code = constituents[own].record.region.code.clone();
-        generations
-            .entry(valid)
-            .or_default()
-            .push((period, code, reported));
+        let figure = (period, &constituents[own].record.region.code, reported);
+        match generations.get_mut(valid.as_slice()) {
+            Some(figures) => figures.push(figure),
+            None => {
+                generations.insert(valid.clone(), vec![figure]);
+            }
+        }
     }
 
-    let mut points = Vec::new();
+    let mut built = BuiltSeries {
+        points: Vec::new(),
+        generations: Vec::with_capacity(generations.len()),
+    };
     for (members, figures) in generations {
-        let codes: Vec<RegionCode> = members
-            .iter()
-            .map(|&i| constituents[i].record.region.code.clone())
-            .collect();
+        let codes = members.iter().map(|&i| &constituents[i].record.region.code);
         let approximate = members.iter().any(|&i| constituents[i].approximate);
         let combined = combine_constituents(subject.kind(), codes, figures, approximate)
             .map_err(|error| subject.roll_up_error(error))?;
@@ -800,33 +795,38 @@ fn build_series(
             let Some(value) = point.figure.value else {
                 continue;
             };
-            points.push(BuiltPoint {
+            built.points.push(BuiltPoint {
                 period: point.period,
                 value,
                 approximate: point.approximate,
-                constituents: members.clone(),
+                generation: built.generations.len(),
                 completeness: (members.len() > 1).then(|| convert::completeness(&point.figure)),
-                segment: members.clone(),
             });
         }
+        built.generations.push(members);
     }
-    points.sort_by_key(|point| point.period);
-    Ok(points)
+    built.points.sort_by_key(|point| point.period);
+    Ok(built)
+}
+
+/// The segment of points comparable with `point`: its generation, or one for the whole
+/// series when it is expressed in one set of boundaries.
+fn segment(point: &BuiltPoint, one_segment: bool) -> usize {
+    if one_segment { 0 } else { point.generation }
 }
 
 /// Changes between points, within segments of comparable points (each segment in time order).
 fn changes_by_segment(points: &[BuiltPoint], unit: Unit, one_segment: bool) -> Vec<SeriesPoint> {
-    let mut segments: BTreeMap<Vec<usize>, Vec<usize>> = BTreeMap::new();
+    let mut segments: Vec<Vec<usize>> = Vec::new();
     for (i, point) in points.iter().enumerate() {
-        let key = if one_segment {
-            Vec::new()
-        } else {
-            point.segment.clone()
-        };
-        segments.entry(key).or_default().push(i);
+        let segment = segment(point, one_segment);
+        if segments.len() <= segment {
+            segments.resize_with(segment + 1, Vec::new);
+        }
+        segments[segment].push(i);
     }
     let mut result: Vec<Option<SeriesPoint>> = points.iter().map(|_| None).collect();
-    for indices in segments.into_values() {
+    for indices in segments {
         let series = series_changes(
             indices.iter().map(|&i| (points[i].period, points[i].value)),
             unit,
@@ -839,54 +839,6 @@ fn changes_by_segment(points: &[BuiltPoint], unit: Unit, one_segment: bool) -> V
         .into_iter()
         .map(|p| p.expect("every point is in a segment"))
         .collect()
-}
-
-/// The earlier figures a point's changes were computed against, for the wire.
-fn point_changes(
-    point: &SeriesPoint,
-    previous: Option<(Period, Quantity)>,
-    by_period: &BTreeMap<Period, Quantity>,
-    texts: &mut WireTexts,
-) -> (Option<pb::Change>, Option<pb::Change>) {
-    let mut wire = |change: &Change, period: Period, value: Quantity| {
-        convert::change_from_texts(change, texts.period(period), texts.value(value.value))
-    };
-    let from_previous = point
-        .from_previous
-        .as_ref()
-        .zip(previous)
-        .map(|(change, (period, value))| wire(change, period, value));
-    let from_year_earlier = point.from_year_earlier.as_ref().and_then(|change| {
-        let period = point.period.year_earlier()?;
-        let value = *by_period.get(&period)?;
-        Some(wire(change, period, value))
-    });
-    (from_previous, from_year_earlier)
-}
-
-/// The wire texts of the periods and values of one series answer. Each point's period and
-/// value come back as the references of later points' changes (the next point's, and the
-/// same period a year on), so each is formatted once and copied after that.
-#[derive(Default)]
-struct WireTexts {
-    periods: HashMap<Period, pb::Period>,
-    values: HashMap<Decimal, String>,
-}
-
-impl WireTexts {
-    fn period(&mut self, period: Period) -> pb::Period {
-        self.periods
-            .entry(period)
-            .or_insert_with(|| pb::Period::from(period))
-            .clone()
-    }
-
-    fn value(&mut self, value: Decimal) -> String {
-        self.values
-            .entry(value)
-            .or_insert_with(|| decimal_text(value))
-            .clone()
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1623,7 +1575,8 @@ mod tests {
             figure(1, 1, "2023-12-31", exact("90")),
             figure(3, 1, "2025-09-30", exact("160")),
         ];
-        let points = build_series(stock(&participants), &merger(false), &figures).unwrap();
+        let built = build_series(stock(&participants), &merger(false), &figures).unwrap();
+        let points = &built.points;
         let summary: Vec<(String, String, Qualifier, usize)> = points
             .iter()
             .map(|p| {
@@ -1631,7 +1584,7 @@ mod tests {
                     p.period.to_string(),
                     p.value.value.to_string(),
                     p.value.qualifier,
-                    p.constituents.len(),
+                    built.constituents(p).len(),
                 )
             })
             .collect();
@@ -1654,13 +1607,13 @@ mod tests {
         assert!(points.iter().all(|p| !p.approximate));
 
         // One set of boundaries: the change runs across the merger.
-        let changes = changes_by_segment(&points, Unit::Persons, true);
+        let changes = changes_by_segment(points, Unit::Persons, true);
         assert_eq!(
             changes[2].from_previous.unwrap().absolute.value.to_string(),
             "10"
         );
         // Each version on its own: no change across generations.
-        let changes = changes_by_segment(&points, Unit::Persons, false);
+        let changes = changes_by_segment(points, Unit::Persons, false);
         assert!(changes[2].from_previous.is_none());
         assert!(changes[1].from_previous.is_some());
     }
@@ -1673,7 +1626,9 @@ mod tests {
             figure(2, 1, "2024-12-31", quantity("50", Qualifier::Exact)),
             figure(3, 1, "2025-09-30", quantity("160", Qualifier::Exact)),
         ];
-        let points = build_series(stock(&participants), &merger(true), &figures).unwrap();
+        let points = build_series(stock(&participants), &merger(true), &figures)
+            .unwrap()
+            .points;
         assert!(points[0].approximate);
         assert!(
             !points[1].approximate,
@@ -1700,7 +1655,9 @@ mod tests {
             figure(2, 1, "2024-12-31", exact("1100000")),
             figure(2, 2, "2024-12-31", exact("1250000")),
         ];
-        let points = build_series(subject, &merger(false), &figures).unwrap();
+        let points = build_series(subject, &merger(false), &figures)
+            .unwrap()
+            .points;
         assert_eq!(points.len(), 1);
         assert_eq!(points[0].period.to_string(), "2024-12-31");
         // 2,369,187 / 2,592,200 = 91.397...%

@@ -12,4 +12,3 @@ pub mod pb {
 }
 
 pub mod convert;
-pub mod series_wire;

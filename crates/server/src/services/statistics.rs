@@ -16,20 +16,19 @@
 //!   boundary change a difference measures the redrawing, not a trend. With `geography_as_of`
 //!   every point is in the same boundaries, so changes run over the whole series.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use bytes::Bytes;
 
 use ansinh_model::{
-    Attainment, Catalog, Change, IndicatorCode, IndicatorKind, NaiveDate, Period, Quantity,
-    RegionCode, RegionLevel, Reported, RollUp, RollUpError, SeriesPoint, Timing, Unit,
+    Attainment, Catalog, Change, Decimal, IndicatorCode, IndicatorKind, NaiveDate, Period,
+    Quantity, RegionCode, RegionLevel, Reported, RollUp, RollUpError, SeriesPoint, Timing, Unit,
     combine_constituents, rank, roll_up, series_changes,
 };
 use ansinh_proto::{
     convert::{self, decimal_text, region_level},
     pb,
-    series_wire::{SeriesWriter, WirePoint},
 };
 use ansinh_store::queries::{
     self, EndWindow, Figure, IndicatorRecord, ObservationCursor, ObservationFilter,
@@ -100,7 +99,7 @@ impl Statistics {
             self.cache.miss();
         }
         let date = window.to.or(key.today).unwrap_or_else(today);
-        let encoded = self
+        let response = self
             .time_series(
                 generation.as_deref(),
                 &code,
@@ -110,6 +109,7 @@ impl Statistics {
                 date,
             )
             .await?;
+        let encoded = Bytes::from(prost::Message::encode_to_vec(&response));
         if let Some(generation) = &generation {
             self.cache.put_time_series(generation, key, encoded.clone());
         }
@@ -127,7 +127,7 @@ impl Statistics {
         window: EndWindow,
         geography_as_of: Option<NaiveDate>,
         date: NaiveDate,
-    ) -> Result<Bytes, ApiError> {
+    ) -> Result<pb::GetTimeSeriesResponse, ApiError> {
         let mut conn = self.db.conn().await?;
         let catalog = catalog(generation, &mut conn).await?;
         let subject = catalog.subject(indicator_code)?;
@@ -216,39 +216,46 @@ impl Statistics {
             }
             by_segment[segment].insert(point.period, point.value);
         }
-        let mut writer = SeriesWriter::new(
-            &pb::Region::from(&region.region),
-            &pb::Indicator::from(&subject.record.indicator),
-            constituents
-                .iter()
-                .map(|constituent| &constituent.record.region),
-        );
+        // Every point names its constituents: build each one's message once, not per point.
+        let constituent_messages: Vec<pb::Region> = constituents
+            .iter()
+            .map(|constituent| pb::Region::from(&constituent.record.region))
+            .collect();
+        let mut texts = WireTexts::default();
+        let mut points = Vec::new();
         for (point, change) in built.points.iter().zip(&changes) {
             let in_window = window.from.is_none_or(|from| point.period.end() >= from);
             if !in_window {
                 continue;
             }
             let series = &by_segment[segment(point, one_segment)];
-            let from_previous = change
-                .from_previous
-                .as_ref()
-                .zip(series.range(..point.period).next_back())
-                .map(|(change, (period, value))| (change, *period, *value));
-            let from_year_earlier = change.from_year_earlier.as_ref().and_then(|change| {
-                let period = point.period.year_earlier()?;
-                Some((change, period, *series.get(&period)?))
-            });
-            writer.point(&WirePoint {
-                period: point.period,
-                value: point.value,
-                from_previous,
-                from_year_earlier,
+            let previous = series
+                .range(..point.period)
+                .next_back()
+                .map(|(period, value)| (*period, *value));
+            let (change_from_previous, change_from_year_earlier) =
+                point_changes(change, previous, series, &mut texts);
+            points.push(pb::TimeSeriesPoint {
+                period: Some(texts.period(point.period)),
+                value: texts.value(point.value.value),
+                qualifier: convert::qualifier(point.value.qualifier),
+                change_from_previous,
+                change_from_year_earlier,
                 approximate: point.approximate,
-                constituents: built.constituents(point),
-                completeness: point.completeness.as_ref(),
+                constituents: built
+                    .constituents(point)
+                    .iter()
+                    .map(|&i| constituent_messages[i].clone())
+                    .collect(),
+                completeness: point.completeness.clone(),
             });
         }
-        Ok(Bytes::from(writer.finish()))
+        Ok(pb::GetTimeSeriesResponse {
+            region: region_message(&region),
+            indicator: Some(pb::Indicator::from(&subject.record.indicator)),
+            approximate: points.iter().any(|point| point.approximate),
+            points,
+        })
     }
 }
 
@@ -839,6 +846,54 @@ fn changes_by_segment(points: &[BuiltPoint], unit: Unit, one_segment: bool) -> V
         .into_iter()
         .map(|p| p.expect("every point is in a segment"))
         .collect()
+}
+
+/// The earlier figures a point's changes were computed against, for the wire.
+fn point_changes(
+    point: &SeriesPoint,
+    previous: Option<(Period, Quantity)>,
+    by_period: &BTreeMap<Period, Quantity>,
+    texts: &mut WireTexts,
+) -> (Option<pb::Change>, Option<pb::Change>) {
+    let mut wire = |change: &Change, period: Period, value: Quantity| {
+        convert::change_from_texts(change, texts.period(period), texts.value(value.value))
+    };
+    let from_previous = point
+        .from_previous
+        .as_ref()
+        .zip(previous)
+        .map(|(change, (period, value))| wire(change, period, value));
+    let from_year_earlier = point.from_year_earlier.as_ref().and_then(|change| {
+        let period = point.period.year_earlier()?;
+        let value = *by_period.get(&period)?;
+        Some(wire(change, period, value))
+    });
+    (from_previous, from_year_earlier)
+}
+
+/// The wire texts of the periods and values of one series answer. Each point's period and
+/// value come back as the references of later points' changes (the next point's, and the
+/// same period a year on), so each is formatted once and copied after that.
+#[derive(Default)]
+struct WireTexts {
+    periods: HashMap<Period, pb::Period>,
+    values: HashMap<Decimal, String>,
+}
+
+impl WireTexts {
+    fn period(&mut self, period: Period) -> pb::Period {
+        self.periods
+            .entry(period)
+            .or_insert_with(|| pb::Period::from(period))
+            .clone()
+    }
+
+    fn value(&mut self, value: Decimal) -> String {
+        self.values
+            .entry(value)
+            .or_insert_with(|| decimal_text(value))
+            .clone()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,7 +14,9 @@ use ansinh_proto::pb::{
     indicator_service_client::IndicatorServiceClient, region_service_client::RegionServiceClient,
     statistics_service_client::StatisticsServiceClient,
 };
-use ansinh_tests::{ServerProcess, TestDatabase, describe, import, workspace_root};
+use ansinh_tests::{
+    ServerProcess, TestDatabase, describe, import, seed_attainment_request, workspace_root,
+};
 use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, SimpleAsyncConnection};
@@ -229,11 +231,7 @@ async fn each_database_user_can_do_its_job_and_nothing_more() {
         .into_inner();
     assert!(!national.value.is_empty(), "a roll-up of the provinces");
     let attainment = statistics
-        .get_target_attainment(pb::GetTargetAttainmentRequest {
-            region_codes: vec!["68".into()],
-            indicator_code: "hi_coverage_rate".into(),
-            period: "2024".into(),
-        })
+        .get_target_attainment(seed_attainment_request())
         .await
         .expect("GetTargetAttainment as the read-only user")
         .into_inner();

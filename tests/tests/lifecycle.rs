@@ -8,7 +8,9 @@
 use std::time::{Duration, Instant};
 
 use ansinh_proto::pb::{self, statistics_service_client::StatisticsServiceClient};
-use ansinh_tests::{PausedDatabase, PrivateStack, ServerProcess, send_signal, within};
+use ansinh_tests::{
+    PausedDatabase, PrivateStack, ServerProcess, seed_attainment_request, send_signal, within,
+};
 use prost::Message as _;
 use tonic::{Code, Status, transport::Channel};
 
@@ -28,14 +30,6 @@ fn export_request() -> pb::ExportObservationsRequest {
     pb::ExportObservationsRequest {
         region_codes: vec!["68".into()],
         ..Default::default()
-    }
-}
-
-fn attainment_request() -> pb::GetTargetAttainmentRequest {
-    pb::GetTargetAttainmentRequest {
-        region_codes: vec!["68".into()],
-        indicator_code: "hi_coverage_rate".into(),
-        period: "2024".into(),
     }
 }
 
@@ -200,7 +194,11 @@ async fn sigterm_lets_calls_in_flight_finish_then_exits_0() {
         .collect();
     let attainment = tokio::spawn({
         let mut client = client.clone();
-        async move { client.get_target_attainment(attainment_request()).await }
+        async move {
+            client
+                .get_target_attainment(seed_attainment_request())
+                .await
+        }
     });
     // Time for the five calls to reach the server over the open connection; they then wait
     // there for the paused database. Generous: on a loaded 2-core machine (CI once failed
@@ -284,7 +282,7 @@ async fn deadlines_and_the_shutdown_grace_cut_off_calls_the_database_holds_up() 
     let _paused = PausedDatabase::pause(&stack.mariadb).await;
 
     // A unary call and a stream, each with a 300 ms deadline (sent as grpc-timeout).
-    let mut request = tonic::Request::new(attainment_request());
+    let mut request = tonic::Request::new(seed_attainment_request());
     request.set_timeout(Duration::from_millis(300));
     let status = within(
         Duration::from_secs(5),
@@ -320,7 +318,7 @@ async fn deadlines_and_the_shutdown_grace_cut_off_calls_the_database_holds_up() 
         call_without_client_deadline(
             &stack.server.endpoint(),
             "/ansinh.v1.StatisticsService/GetTargetAttainment",
-            &attainment_request().encode_to_vec(),
+            &seed_attainment_request().encode_to_vec(),
             "300m",
         ),
     )
@@ -335,7 +333,11 @@ async fn deadlines_and_the_shutdown_grace_cut_off_calls_the_database_holds_up() 
     // than the 1 s grace period.
     let stuck = tokio::spawn({
         let mut client = client.clone();
-        async move { client.get_target_attainment(attainment_request()).await }
+        async move {
+            client
+                .get_target_attainment(seed_attainment_request())
+                .await
+        }
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
     let terminated = Instant::now();

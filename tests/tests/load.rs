@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use ansinh_proto::pb::{self, statistics_service_client::StatisticsServiceClient};
-use ansinh_tests::{PrivateStack, ServerProcess, sample_database, send_signal, within};
+use ansinh_tests::{
+    PrivateStack, ServerProcess, sample_database, seed_attainment_request, send_signal, within,
+};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_health::pb::{
@@ -48,11 +50,7 @@ impl Question {
         match self {
             Question::Attainment => {
                 let answer = statistics
-                    .get_target_attainment(pb::GetTargetAttainmentRequest {
-                        region_codes: vec!["68".into()],
-                        indicator_code: "hi_coverage_rate".into(),
-                        period: "2024".into(),
-                    })
+                    .get_target_attainment(seed_attainment_request())
                     .await?
                     .into_inner();
                 let lam_dong = &answer.attainments[0];

@@ -12,7 +12,7 @@ use ansinh_proto::pb::{
     self, region_service_client::RegionServiceClient,
     statistics_service_client::StatisticsServiceClient,
 };
-use ansinh_tests::{PausedDatabase, PrivateStack, within};
+use ansinh_tests::{PausedDatabase, PrivateStack, seed_attainment_request, within};
 use tonic::{Code, Status, transport::Channel};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
@@ -68,21 +68,13 @@ async fn wait_for_health(client: &mut HealthClient<Channel>, expected: ServingSt
     }
 }
 
-fn attainment_request() -> pb::GetTargetAttainmentRequest {
-    pb::GetTargetAttainmentRequest {
-        region_codes: vec!["68".into()],
-        indicator_code: "hi_coverage_rate".into(),
-        period: "2024".into(),
-    }
-}
-
 /// Asks the seed question and checks the answer: Lâm Đồng's HI coverage, 94.56% against 93.65%.
 async fn assert_queries_answer(channel: &Channel) {
     let mut statistics = StatisticsServiceClient::new(channel.clone());
     let response = within(
         CALL_LIMIT,
         "GetTargetAttainment",
-        statistics.get_target_attainment(attainment_request()),
+        statistics.get_target_attainment(seed_attainment_request()),
     )
     .await
     .expect("GetTargetAttainment answers while MySQL is up")
@@ -119,7 +111,7 @@ async fn assert_queries_unavailable(channel: &Channel, why: &str) {
     let status = within(
         CALL_LIMIT,
         &format!("GetTargetAttainment {why}"),
-        statistics.get_target_attainment(attainment_request()),
+        statistics.get_target_attainment(seed_attainment_request()),
     )
     .await
     .expect_err("GetTargetAttainment cannot answer without MySQL");

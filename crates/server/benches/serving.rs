@@ -781,14 +781,9 @@ async fn load(
         let mut client = tonic::client::Grpc::new(channels[stream % channels.len()].clone());
         let request = Arc::clone(&request);
         tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0usize;
+            let mut tally = Tally::new(start, end);
             let mut i = stream;
-            loop {
-                let sent = Instant::now();
-                if sent >= end {
-                    break;
-                }
+            while let Some(sent) = tally.next_call() {
                 let message = request(i);
                 i += streams;
                 let outcome = async {
@@ -805,15 +800,9 @@ async fn load(
                         .await
                 }
                 .await;
-                let done = Instant::now();
-                if sent >= start && done <= end {
-                    match outcome {
-                        Ok(_) => latencies.push(done - sent),
-                        Err(_) => errors += 1,
-                    }
-                }
+                tally.record(sent, outcome.is_ok());
             }
-            (latencies, errors)
+            tally
         }));
     }
     collect(name, tasks, start, window).await
@@ -878,34 +867,61 @@ where
     for _ in 0..streams {
         let (pool, query) = (pool.clone(), Arc::clone(&query));
         tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0usize;
-            loop {
-                let sent = Instant::now();
-                if sent >= end {
-                    break;
-                }
-                let outcome = match pool.get().await {
-                    Ok(conn) => query(conn).await.map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
+            let mut tally = Tally::new(start, end);
+            while let Some(sent) = tally.next_call() {
+                let answered = match pool.get().await {
+                    Ok(conn) => query(conn).await.is_ok(),
+                    Err(_) => false,
                 };
-                let done = Instant::now();
-                if sent >= start && done <= end {
-                    match outcome {
-                        Ok(_) => latencies.push(done - sent),
-                        Err(_) => errors += 1,
-                    }
-                }
+                tally.record(sent, answered);
             }
-            (latencies, errors)
+            tally
         }));
     }
     collect(name, tasks, start, window).await
 }
 
+/// One stream's calls in a timed window: it calls until the window ends, and counts the
+/// calls sent after the warm-up that ended inside the window.
+struct Tally {
+    start: Instant,
+    end: Instant,
+    latencies: Vec<Duration>,
+    errors: usize,
+}
+
+impl Tally {
+    fn new(start: Instant, end: Instant) -> Self {
+        Self {
+            start,
+            end,
+            latencies: Vec::new(),
+            errors: 0,
+        }
+    }
+
+    /// When the next call is sent, or `None` once the window is over.
+    fn next_call(&self) -> Option<Instant> {
+        let now = Instant::now();
+        (now < self.end).then_some(now)
+    }
+
+    /// A call sent at `sent` has just ended, answered or not.
+    fn record(&mut self, sent: Instant, answered: bool) {
+        let done = Instant::now();
+        if sent >= self.start && done <= self.end {
+            if answered {
+                self.latencies.push(done - sent);
+            } else {
+                self.errors += 1;
+            }
+        }
+    }
+}
+
 async fn collect(
     name: &'static str,
-    tasks: Vec<tokio::task::JoinHandle<(Vec<Duration>, usize)>>,
+    tasks: Vec<tokio::task::JoinHandle<Tally>>,
     start: Instant,
     window: Duration,
 ) -> anyhow::Result<Measured> {
@@ -920,9 +936,9 @@ async fn collect(
     let mut latencies = Vec::new();
     let mut errors = 0;
     for task in tasks {
-        let (mut some, failed) = task.await?;
-        latencies.append(&mut some);
-        errors += failed;
+        let mut tally = task.await?;
+        latencies.append(&mut tally.latencies);
+        errors += tally.errors;
     }
     let mut measured = Measured::of(name, latencies, errors, window.as_secs_f64());
     measured.cpu_per_call = cpu.map(|cpu| cpu / measured.calls.max(1) as f64);

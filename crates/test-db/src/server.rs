@@ -115,6 +115,11 @@ impl ThrowawayServer {
         self.port
     }
 
+    /// Whether a root login on the server's port is answered within `timeout`.
+    pub async fn accepts_login(&self, timeout: Duration) -> bool {
+        mariadb::answers(&self.url, timeout).await
+    }
+
     /// The `mariadbd` process's id while it runs: the process this value started, not one
     /// read back from a pid file or through whatever answers on the port.
     pub fn pid(&self) -> Option<u32> {

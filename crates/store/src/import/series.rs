@@ -176,19 +176,7 @@ pub fn row_digest(
     text: &mut Vec<u8>,
 ) -> u64 {
     text.clear();
-    let (region, indicator, end, start) = key;
-    push_u32(text, region);
-    text.push(b'|');
-    push_u32(text, indicator);
-    text.push(b'|');
-    push_date(text, end);
-    text.push(b'|');
-    push_date(text, start);
-    text.push(b'|');
-    push_decimal6(text, value);
-    text.push(b'|');
-    push_u32(text, u32::from(qualifier));
-    text.push(b'|');
+    push_figure_columns(text, key, value, qualifier, b'|');
     match source_id {
         Ok(Some(id)) => push_u32(text, id),
         Ok(None) => {}
@@ -200,6 +188,29 @@ pub fn row_digest(
     let mut head = [0u8; 8];
     head.copy_from_slice(&hash[..8]);
     u64::from_be_bytes(head)
+}
+
+/// The columns a digest and a load row share, in table order, each followed by `separator`:
+/// region, indicator, period end, period start, value (six decimals), qualifier.
+fn push_figure_columns(
+    buf: &mut Vec<u8>,
+    (region, indicator, end, start): (u32, u32, NaiveDate, NaiveDate),
+    value: Decimal,
+    qualifier: u8,
+    separator: u8,
+) {
+    push_u32(buf, region);
+    buf.push(separator);
+    push_u32(buf, indicator);
+    buf.push(separator);
+    push_date(buf, end);
+    buf.push(separator);
+    push_date(buf, start);
+    buf.push(separator);
+    push_decimal6(buf, value);
+    buf.push(separator);
+    push_u32(buf, u32::from(qualifier));
+    buf.push(separator);
 }
 
 fn push_u32(buf: &mut Vec<u8>, mut n: u32) {
@@ -283,19 +294,7 @@ pub fn append_load_row(
     note: Option<&str>,
     digest: u64,
 ) {
-    let (region, indicator, end, start) = key;
-    push_u32(buf, region);
-    buf.push(b'\t');
-    push_u32(buf, indicator);
-    buf.push(b'\t');
-    push_date(buf, end);
-    buf.push(b'\t');
-    push_date(buf, start);
-    buf.push(b'\t');
-    push_decimal6(buf, value);
-    buf.push(b'\t');
-    push_u32(buf, u32::from(qualifier));
-    buf.push(b'\t');
+    push_figure_columns(buf, key, value, qualifier, b'\t');
     match source_id {
         Some(id) => push_u32(buf, id),
         None => buf.extend_from_slice(b"\\N"),

@@ -222,18 +222,28 @@ async fn list_matching(
             );
     }
     query
-        .order((
-            observations::region_id.asc(),
-            observations::indicator_id.asc(),
-            observations::period_end.asc(),
-            observations::period_start.asc(),
-        ))
+        .order(key_order())
         .limit(i64::from(limit))
         .load::<ListedRow>(conn)
         .await?
         .into_iter()
         .map(to_observation)
         .collect()
+}
+
+/// The primary key's order: region, indicator, period end, period start.
+fn key_order() -> (
+    diesel::helper_types::Asc<observations::region_id>,
+    diesel::helper_types::Asc<observations::indicator_id>,
+    diesel::helper_types::Asc<observations::period_end>,
+    diesel::helper_types::Asc<observations::period_start>,
+) {
+    (
+        observations::region_id.asc(),
+        observations::indicator_id.asc(),
+        observations::period_end.asc(),
+        observations::period_start.asc(),
+    )
 }
 
 fn to_observation(
@@ -279,6 +289,16 @@ pub struct Figure {
 }
 
 type FigureRow = (u32, u32, NaiveDate, NaiveDate, SqlDecimal, u8);
+
+/// The columns of a [`FigureRow`], in its order.
+type FigureColumns = (
+    observations::region_id,
+    observations::indicator_id,
+    observations::period_start,
+    observations::period_end,
+    observations::value,
+    observations::qualifier,
+);
 
 /// Region versions and indicators that [`figures`] names in its prepared form.
 const PREPARED_REGIONS: usize = 4;
@@ -348,20 +368,8 @@ async fn prepared_figures(
                 .or(indicator.eq(indicators[2])),
         )
         .filter(observations::period_end.between(from, to))
-        .select((
-            observations::region_id,
-            observations::indicator_id,
-            observations::period_start,
-            observations::period_end,
-            observations::value,
-            observations::qualifier,
-        ))
-        .order((
-            observations::region_id.asc(),
-            observations::indicator_id.asc(),
-            observations::period_end.asc(),
-            observations::period_start.asc(),
-        ))
+        .select(FigureColumns::default())
+        .order(key_order())
         .load::<FigureRow>(conn)
         .await?)
 }
@@ -398,14 +406,7 @@ async fn figures_of(
 ) -> Result<Vec<FigureRow>, StoreError> {
     let mut query = observations::table
         .filter(observations::region_id.eq_any(region_ids))
-        .select((
-            observations::region_id,
-            observations::indicator_id,
-            observations::period_start,
-            observations::period_end,
-            observations::value,
-            observations::qualifier,
-        ))
+        .select(FigureColumns::default())
         .into_boxed();
     if let Some(ids) = indicator_ids {
         query = query.filter(observations::indicator_id.eq_any(ids));
@@ -416,15 +417,7 @@ async fn figures_of(
     if let Some(to) = ends.to {
         query = query.filter(observations::period_end.le(to));
     }
-    Ok(query
-        .order((
-            observations::region_id.asc(),
-            observations::indicator_id.asc(),
-            observations::period_end.asc(),
-            observations::period_start.asc(),
-        ))
-        .load::<FigureRow>(conn)
-        .await?)
+    Ok(query.order(key_order()).load::<FigureRow>(conn).await?)
 }
 
 fn to_figure(

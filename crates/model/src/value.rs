@@ -148,8 +148,56 @@ impl Quantity {
 
 /// The normalized text of a decimal: no trailing zeros after the point, no point for whole
 /// numbers, no exponent, no negative zero — "94.56", "3818000000000", "0".
+///
+/// Written from the mantissa's digits directly: the answers of the server format thousands of
+/// values a second, and `normalize` followed by `Display` costs several times as much.
 pub fn format_decimal(value: Decimal) -> String {
-    value.normalize().to_string()
+    let mut mantissa = value.mantissa().unsigned_abs();
+    if mantissa == 0 {
+        return "0".to_owned();
+    }
+    // At most 29 digits (96 bits); 128-bit division only while the rest does not fit 64 bits.
+    let mut digits = [0_u8; 32];
+    let mut start = digits.len();
+    while mantissa > u128::from(u64::MAX) {
+        start -= 1;
+        digits[start] = b'0' + (mantissa % 10) as u8;
+        mantissa /= 10;
+    }
+    let mut rest = mantissa as u64;
+    while rest > 0 {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    // Trailing zeros after the point go (the normalized form).
+    let mut scale = value.scale() as usize;
+    let mut end = digits.len();
+    while scale > 0 && digits[end - 1] == b'0' {
+        end -= 1;
+        scale -= 1;
+    }
+    let digits = &digits[start..end];
+    let mut text = String::with_capacity(digits.len() + scale + 3);
+    if value.is_sign_negative() {
+        text.push('-');
+    }
+    let push = |text: &mut String, bytes: &[u8]| {
+        text.extend(bytes.iter().map(|&b| char::from(b)));
+    };
+    if digits.len() > scale {
+        let (whole, fraction) = digits.split_at(digits.len() - scale);
+        push(&mut text, whole);
+        if !fraction.is_empty() {
+            text.push('.');
+            push(&mut text, fraction);
+        }
+    } else {
+        text.push_str("0.");
+        text.extend(std::iter::repeat_n('0', scale - digits.len()));
+        push(&mut text, digits);
+    }
+    text
 }
 
 /// Why a value is not acceptable for its unit, or cannot be computed.
@@ -350,6 +398,27 @@ mod tests {
             Err(ValueError::SumOverflow)
         );
         assert_eq!(Quantity::sum([max, max]), None);
+    }
+
+    #[test]
+    fn format_decimal_writes_what_normalize_and_display_write() {
+        // A fixed spread of mantissas (xorshift) at every scale, both signs.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for i in 0..20_000_u32 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let bits = (u128::from(state) << 32 | u128::from(state >> 7)) >> (i % 90);
+            let mantissa = (bits & ((1 << 96) - 1)) as i128;
+            let mantissa = if i % 2 == 0 { mantissa } else { -mantissa };
+            let value = Decimal::from_i128_with_scale(mantissa, i % 29);
+            assert_eq!(
+                format_decimal(value),
+                value.normalize().to_string(),
+                "{mantissa} scale {}",
+                i % 29
+            );
+        }
     }
 
     #[test]

@@ -16,14 +16,14 @@
 //!   boundary change a difference measures the redrawing, not a trend. With `geography_as_of`
 //!   every point is in the same boundaries, so changes run over the whole series.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
 
 use ansinh_model::{
-    Attainment, Catalog, Change, Decimal, IndicatorCode, IndicatorKind, NaiveDate, Period,
-    Quantity, RegionCode, RegionLevel, Reported, RollUp, RollUpError, SeriesPoint, Timing, Unit,
+    Attainment, Catalog, Change, IndicatorCode, IndicatorKind, NaiveDate, Period, Quantity,
+    RegionCode, RegionLevel, Reported, RollUp, RollUpError, SeriesPoint, Timing, Unit,
     combine_constituents, rank, roll_up, series_changes,
 };
 use ansinh_proto::{
@@ -204,58 +204,14 @@ impl Statistics {
         .await
         .map_err(store)?;
         drop(conn);
-
-        let built = build_series(subject, &constituents, &figures)?;
-        let one_segment = geography_as_of.is_some();
-        let changes = changes_by_segment(&built.points, subject.record.indicator.unit, one_segment);
-        let mut by_segment: Vec<BTreeMap<Period, Quantity>> = Vec::new();
-        for point in &built.points {
-            let segment = segment(point, one_segment);
-            if by_segment.len() <= segment {
-                by_segment.resize_with(segment + 1, BTreeMap::new);
-            }
-            by_segment[segment].insert(point.period, point.value);
-        }
-        // Every point names its constituents: build each one's message once, not per point.
-        let constituent_messages: Vec<pb::Region> = constituents
-            .iter()
-            .map(|constituent| pb::Region::from(&constituent.record.region))
-            .collect();
-        let mut texts = WireTexts::default();
-        let mut points = Vec::new();
-        for (point, change) in built.points.iter().zip(&changes) {
-            let in_window = window.from.is_none_or(|from| point.period.end() >= from);
-            if !in_window {
-                continue;
-            }
-            let series = &by_segment[segment(point, one_segment)];
-            let previous = series
-                .range(..point.period)
-                .next_back()
-                .map(|(period, value)| (*period, *value));
-            let (change_from_previous, change_from_year_earlier) =
-                point_changes(change, previous, series, &mut texts);
-            points.push(pb::TimeSeriesPoint {
-                period: Some(texts.period(point.period)),
-                value: texts.value(point.value.value),
-                qualifier: convert::qualifier(point.value.qualifier),
-                change_from_previous,
-                change_from_year_earlier,
-                approximate: point.approximate,
-                constituents: built
-                    .constituents(point)
-                    .iter()
-                    .map(|&i| constituent_messages[i].clone())
-                    .collect(),
-                completeness: point.completeness.clone(),
-            });
-        }
-        Ok(pb::GetTimeSeriesResponse {
-            region: region_message(&region),
-            indicator: Some(pb::Indicator::from(&subject.record.indicator)),
-            approximate: points.iter().any(|point| point.approximate),
-            points,
-        })
+        series_answer(
+            subject,
+            &region,
+            &constituents,
+            &figures,
+            window.from,
+            geography_as_of.is_some(),
+        )
     }
 }
 
@@ -717,6 +673,89 @@ async fn export(
 // ---------------------------------------------------------------------------------------------
 // GetTimeSeries.
 
+/// The answer of GetTimeSeries from the figures of its constituents: the points combined by
+/// the indicator's rule, their changes, and the points from `from` on (the earlier ones are
+/// only the references of the first points' changes). `one_segment`: the series is in one set
+/// of boundaries (`geography_as_of`), so changes run over all of it.
+fn series_answer(
+    subject: Subject<'_>,
+    region: &RegionRecord,
+    constituents: &[Constituent],
+    figures: &[Figure],
+    from: Option<NaiveDate>,
+    one_segment: bool,
+) -> Result<pb::GetTimeSeriesResponse, ApiError> {
+    let built = build_series(subject, constituents, figures)?;
+    let segments = segments(&built.points, one_segment);
+    let changes = changes_by_segment(&built.points, &segments, subject.record.indicator.unit);
+    // A point's period and value come back as the references of later points' changes (the
+    // next point's, and the same period a year on): each is put on the wire once, then copied.
+    let periods: Vec<pb::Period> = built.points.iter().map(|p| p.period.into()).collect();
+    let values: Vec<String> = built
+        .points
+        .iter()
+        .map(|p| decimal_text(p.value.value))
+        .collect();
+    let reference = |change: &Change, i: usize| {
+        convert::change_from_texts(change, periods[i].clone(), values[i].clone())
+    };
+    // Every point names its constituents: build each one's message once, not per point.
+    let constituent_messages: Vec<pb::Region> = constituents
+        .iter()
+        .map(|constituent| pb::Region::from(&constituent.record.region))
+        .collect();
+    // Where each point is in its segment.
+    let mut places = vec![(0, 0); built.points.len()];
+    for (s, segment) in segments.iter().enumerate() {
+        for (at, &i) in segment.iter().enumerate() {
+            places[i] = (s, at);
+        }
+    }
+    let mut points = Vec::new();
+    for (i, (point, change)) in built.points.iter().zip(&changes).enumerate() {
+        if from.is_some_and(|from| point.period.end() < from) {
+            continue;
+        }
+        let (s, at) = places[i];
+        let segment = &segments[s];
+        let previous = at.checked_sub(1).map(|at| segment[at]);
+        let year_earlier = point.period.year_earlier().and_then(|period| {
+            segment[..at]
+                .binary_search_by_key(&period, |&j| built.points[j].period)
+                .ok()
+                .map(|at| segment[at])
+        });
+        points.push(pb::TimeSeriesPoint {
+            period: Some(periods[i].clone()),
+            value: values[i].clone(),
+            qualifier: convert::qualifier(point.value.qualifier),
+            change_from_previous: change
+                .from_previous
+                .as_ref()
+                .zip(previous)
+                .map(|(change, j)| reference(change, j)),
+            change_from_year_earlier: change
+                .from_year_earlier
+                .as_ref()
+                .zip(year_earlier)
+                .map(|(change, j)| reference(change, j)),
+            approximate: point.approximate,
+            constituents: built
+                .constituents(point)
+                .iter()
+                .map(|&c| constituent_messages[c].clone())
+                .collect(),
+            completeness: point.completeness.clone(),
+        });
+    }
+    Ok(pb::GetTimeSeriesResponse {
+        region: region_message(region),
+        indicator: Some(pb::Indicator::from(&subject.record.indicator)),
+        approximate: points.iter().any(|point| point.approximate),
+        points,
+    })
+}
+
 /// A region version a series is built from, and whether its figures are only approximately
 /// the series region's (carried across a split).
 struct Constituent {
@@ -822,8 +861,8 @@ fn segment(point: &BuiltPoint, one_segment: bool) -> usize {
     if one_segment { 0 } else { point.generation }
 }
 
-/// Changes between points, within segments of comparable points (each segment in time order).
-fn changes_by_segment(points: &[BuiltPoint], unit: Unit, one_segment: bool) -> Vec<SeriesPoint> {
+/// The points of each segment of comparable points (see [`segment`]), as indices in time order.
+fn segments(points: &[BuiltPoint], one_segment: bool) -> Vec<Vec<usize>> {
     let mut segments: Vec<Vec<usize>> = Vec::new();
     for (i, point) in points.iter().enumerate() {
         let segment = segment(point, one_segment);
@@ -832,13 +871,22 @@ fn changes_by_segment(points: &[BuiltPoint], unit: Unit, one_segment: bool) -> V
         }
         segments[segment].push(i);
     }
+    segments
+}
+
+/// Changes between points, within each of `segments` (from [`segments`]), one per point.
+fn changes_by_segment(
+    points: &[BuiltPoint],
+    segments: &[Vec<usize>],
+    unit: Unit,
+) -> Vec<SeriesPoint> {
     let mut result: Vec<Option<SeriesPoint>> = points.iter().map(|_| None).collect();
     for indices in segments {
         let series = series_changes(
             indices.iter().map(|&i| (points[i].period, points[i].value)),
             unit,
         );
-        for (i, point) in indices.into_iter().zip(series) {
+        for (&i, point) in indices.iter().zip(series) {
             result[i] = Some(point);
         }
     }
@@ -846,54 +894,6 @@ fn changes_by_segment(points: &[BuiltPoint], unit: Unit, one_segment: bool) -> V
         .into_iter()
         .map(|p| p.expect("every point is in a segment"))
         .collect()
-}
-
-/// The earlier figures a point's changes were computed against, for the wire.
-fn point_changes(
-    point: &SeriesPoint,
-    previous: Option<(Period, Quantity)>,
-    by_period: &BTreeMap<Period, Quantity>,
-    texts: &mut WireTexts,
-) -> (Option<pb::Change>, Option<pb::Change>) {
-    let mut wire = |change: &Change, period: Period, value: Quantity| {
-        convert::change_from_texts(change, texts.period(period), texts.value(value.value))
-    };
-    let from_previous = point
-        .from_previous
-        .as_ref()
-        .zip(previous)
-        .map(|(change, (period, value))| wire(change, period, value));
-    let from_year_earlier = point.from_year_earlier.as_ref().and_then(|change| {
-        let period = point.period.year_earlier()?;
-        let value = *by_period.get(&period)?;
-        Some(wire(change, period, value))
-    });
-    (from_previous, from_year_earlier)
-}
-
-/// The wire texts of the periods and values of one series answer. Each point's period and
-/// value come back as the references of later points' changes (the next point's, and the
-/// same period a year on), so each is formatted once and copied after that.
-#[derive(Default)]
-struct WireTexts {
-    periods: HashMap<Period, pb::Period>,
-    values: HashMap<Decimal, String>,
-}
-
-impl WireTexts {
-    fn period(&mut self, period: Period) -> pb::Period {
-        self.periods
-            .entry(period)
-            .or_insert_with(|| pb::Period::from(period))
-            .clone()
-    }
-
-    fn value(&mut self, value: Decimal) -> String {
-        self.values
-            .entry(value)
-            .or_insert_with(|| decimal_text(value))
-            .clone()
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1621,6 +1621,102 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_refers_each_change_to_the_point_it_was_computed_against() {
+        let (participants, ..) = catalog();
+        let exact = |text| quantity(text, Qualifier::Exact);
+        // The versions of code 68: the merged one (id 3) and the old one (id 1).
+        let mut constituents = merger(false);
+        constituents.truncate(2);
+        let figures = [
+            figure(1, 1, "2023-12-31", exact("90")),
+            figure(1, 1, "2024-06-30", exact("95")),
+            figure(1, 1, "2024-12-31", exact("100")),
+            figure(3, 1, "2025-09-30", exact("160")),
+            figure(3, 1, "2025-12-31", exact("170")),
+        ];
+        let wire = |change: &Option<pb::Change>| {
+            change.as_ref().map(|change| {
+                format!(
+                    "{} {} {:+}",
+                    change.reference_period.as_ref().unwrap().text,
+                    change.reference_value,
+                    change.absolute.parse::<i64>().unwrap()
+                )
+            })
+        };
+        let summary = |one_segment| {
+            let answer = series_answer(
+                stock(&participants),
+                &constituents[0].record,
+                &constituents,
+                &figures,
+                Some(date("2024-01-01")),
+                one_segment,
+            )
+            .unwrap();
+            answer
+                .points
+                .iter()
+                .map(|p| {
+                    let period = p.period.as_ref().unwrap().text.clone();
+                    (
+                        period,
+                        p.value.clone(),
+                        wire(&p.change_from_previous),
+                        wire(&p.change_from_year_earlier),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let s = |text: &str| text.to_owned();
+        // Each version on its own: no change across the merger.
+        assert_eq!(
+            summary(false),
+            [
+                (s("2024-06-30"), s("95"), Some(s("2023-12-31 90 +5")), None),
+                (
+                    s("2024-12-31"),
+                    s("100"),
+                    Some(s("2024-06-30 95 +5")),
+                    Some(s("2023-12-31 90 +10"))
+                ),
+                (s("2025-09-30"), s("160"), None, None),
+                (
+                    s("2025-12-31"),
+                    s("170"),
+                    Some(s("2025-09-30 160 +10")),
+                    None
+                ),
+            ]
+        );
+        // One set of boundaries: changes run across it.
+        assert_eq!(
+            summary(true),
+            [
+                (s("2024-06-30"), s("95"), Some(s("2023-12-31 90 +5")), None),
+                (
+                    s("2024-12-31"),
+                    s("100"),
+                    Some(s("2024-06-30 95 +5")),
+                    Some(s("2023-12-31 90 +10"))
+                ),
+                (
+                    s("2025-09-30"),
+                    s("160"),
+                    Some(s("2024-12-31 100 +60")),
+                    None
+                ),
+                (
+                    s("2025-12-31"),
+                    s("170"),
+                    Some(s("2025-09-30 160 +10")),
+                    Some(s("2024-12-31 100 +70"))
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn a_series_in_later_boundaries_sums_the_versions_valid_at_each_period_end() {
         let (participants, ..) = catalog();
         let exact = |text| quantity(text, Qualifier::Exact);
@@ -1662,13 +1758,13 @@ mod tests {
         assert!(points.iter().all(|p| !p.approximate));
 
         // One set of boundaries: the change runs across the merger.
-        let changes = changes_by_segment(points, Unit::Persons, true);
+        let changes = changes_by_segment(points, &segments(points, true), Unit::Persons);
         assert_eq!(
             changes[2].from_previous.unwrap().absolute.value.to_string(),
             "10"
         );
         // Each version on its own: no change across generations.
-        let changes = changes_by_segment(points, Unit::Persons, false);
+        let changes = changes_by_segment(points, &segments(points, false), Unit::Persons);
         assert!(changes[2].from_previous.is_none());
         assert!(changes[1].from_previous.is_some());
     }

@@ -22,8 +22,10 @@
 //! whose operator is the marker below. A later run finds the marker and reuses the data.
 //!
 //! Each phase reports calls/s, p50 and p99 latency, errors, and the CPU time this process
-//! (the load generator, and the server but for the direct SQL phases) spent per call: with
-//! MySQL on the same two cores, that column says how much of a call's cost is ours.
+//! (the load generator, and the server but for the direct SQL phases) and the MySQL server
+//! (when exactly one runs on this machine) spent per call: with MySQL on the same two cores,
+//! those columns say how much of a call's cost is ours, and what the best cold / direct SQL
+//! ratio here would be if the server's own work between query and answer cost nothing.
 //!
 //! Usage: `cargo bench -p ansinh-server --bench serving -- [--seconds S] [--streams N]
 //! [--connections C]` (defaults 10, 64, 2). Environment: `ANSINH_BENCH_SERVER_URL`, the MySQL
@@ -731,6 +733,8 @@ struct Measured {
     p99: Duration,
     /// CPU seconds of this process per call in the window.
     cpu_per_call: Option<f64>,
+    /// CPU seconds of the MySQL server per call in the window, when it runs on this machine.
+    mysql_cpu_per_call: Option<f64>,
 }
 
 impl Measured {
@@ -739,8 +743,11 @@ impl Measured {
     }
 
     fn cpu_text(&self) -> String {
-        self.cpu_per_call
-            .map_or_else(|| "?".to_owned(), |cpu| format!("{:.0}", cpu * 1e6))
+        micros(self.cpu_per_call)
+    }
+
+    fn mysql_cpu_text(&self) -> String {
+        micros(self.mysql_cpu_per_call)
     }
 
     fn of(name: &'static str, mut latencies: Vec<Duration>, errors: usize, seconds: f64) -> Self {
@@ -759,6 +766,7 @@ impl Measured {
             p50: at(0.50),
             p99: at(0.99),
             cpu_per_call: None,
+            mysql_cpu_per_call: None,
         }
     }
 }
@@ -928,11 +936,11 @@ async fn collect(
     // The CPU this process (load generator and, but for the SQL phases, the server) spends in
     // the window: where a call's time goes beside MySQL's.
     tokio::time::sleep_until(start.into()).await;
-    let cpu_before = process_cpu();
+    let mysql = mysql_pid();
+    let cpu_before = (cpu_seconds("self"), mysql.and_then(cpu_seconds));
     tokio::time::sleep_until((start + window).into()).await;
-    let cpu = process_cpu()
-        .zip(cpu_before)
-        .map(|(after, before)| after - before);
+    let cpu_after = (cpu_seconds("self"), mysql.and_then(cpu_seconds));
+    let spent = |after: Option<f64>, before: Option<f64>| after.zip(before).map(|(a, b)| a - b);
     let mut latencies = Vec::new();
     let mut errors = 0;
     for task in tasks {
@@ -941,26 +949,48 @@ async fn collect(
         errors += tally.errors;
     }
     let mut measured = Measured::of(name, latencies, errors, window.as_secs_f64());
-    measured.cpu_per_call = cpu.map(|cpu| cpu / measured.calls.max(1) as f64);
+    let per_call = |cpu: Option<f64>| cpu.map(|cpu| cpu / measured.calls.max(1) as f64);
+    measured.cpu_per_call = per_call(spent(cpu_after.0, cpu_before.0));
+    measured.mysql_cpu_per_call = per_call(spent(cpu_after.1, cpu_before.1));
     println!(
-        "{name}: {:.0} calls/s, p50 {:.2} ms, p99 {:.2} ms, {} errors, {} us CPU per call here",
+        "{name}: {:.0} calls/s, p50 {:.2} ms, p99 {:.2} ms, {} errors, {} us CPU per call here, \
+         {} us in MySQL",
         measured.rate(),
         ms(measured.p50),
         ms(measured.p99),
         measured.errors,
-        measured.cpu_text()
+        measured.cpu_text(),
+        measured.mysql_cpu_text()
     );
     Ok(measured)
 }
 
-/// This process's user and system CPU time in seconds, from /proc (Linux); `None` elsewhere.
-fn process_cpu() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+/// The user and system CPU time of process `pid` ("self" for this one) in seconds, from /proc
+/// (Linux); `None` elsewhere.
+fn cpu_seconds(pid: impl std::fmt::Display) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The fields after the command name, which is in parentheses and may contain spaces.
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
     // USER_HZ is 100 on every Linux this runs on (sysconf is not reachable without libc).
     Some(ticks / 100.0)
+}
+
+/// The MySQL server's process when exactly one runs on this machine (`mariadbd` or `mysqld`):
+/// its CPU time is the other half of a call's cost. `None` when there is none or several (the
+/// column then says `?`), e.g. a server elsewhere or throwaway test servers beside it.
+fn mysql_pid() -> Option<u32> {
+    let mut found = std::fs::read_dir("/proc").ok()?.filter_map(|entry| {
+        let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+        matches!(comm.trim_end(), "mariadbd" | "mysqld").then_some(pid)
+    });
+    let pid = found.next()?;
+    found.next().is_none().then_some(pid)
+}
+
+fn micros(seconds: Option<f64>) -> String {
+    seconds.map_or_else(|| "?".to_owned(), |seconds| format!("{:.0}", seconds * 1e6))
 }
 
 fn delta(before: CacheCounters, after: CacheCounters) -> CacheCounters {
@@ -996,17 +1026,20 @@ fn report(
         load_average()
     );
     println!();
-    println!("| phase | calls/s | p50 ms | p99 ms | errors | CPU us/call, this process |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| phase | calls/s | p50 ms | p99 ms | errors | CPU us/call, this process | CPU us/call, MySQL |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for r in results {
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {} | {} |",
+            "| {} | {:.0} | {:.2} | {:.2} | {} | {} | {} |",
             r.name,
             r.rate(),
             ms(r.p50),
             ms(r.p99),
             r.errors,
-            r.cpu_text()
+            r.cpu_text(),
+            r.mysql_cpu_text()
         );
     }
     println!();
@@ -1049,6 +1082,37 @@ fn report(
         "| p99 cold ≤ 20 ms | {:.2} ms | {} |",
         ms(cold.p99),
         verdict(cold.p99 <= Duration::from_millis(20))
+    );
+    cold_ceiling(hot, cold, sql);
+}
+
+/// The best cold / direct SQL ratio this machine allows, when every phase is bound by the two
+/// cores it shares with MySQL: a cold call costs at least MySQL's share of it, what a hot call
+/// costs this process (the same answer through the same gRPC client and server) and what the
+/// direct SQL costs its client (the same query, its rows decoded); only the server's own work
+/// between the query and the answer could go.
+fn cold_ceiling(hot: &Measured, cold: &Measured, sql: &Measured) {
+    let (Some(h), Some(s), Some(m_cold), Some(m_sql)) = (
+        hot.cpu_per_call,
+        sql.cpu_per_call,
+        cold.mysql_cpu_per_call,
+        sql.mysql_cpu_per_call,
+    ) else {
+        return;
+    };
+    let cold_cpu = cold.cpu_per_call.unwrap_or(f64::NAN);
+    println!();
+    println!(
+        "a cold call's floor in this process: hot call {:.0} + direct SQL's client {:.0} = {:.0} us \
+         (measured {:.0} us); with MySQL's {:.0} us a cold call (direct SQL {:.0} us), \
+         cold / direct SQL at that floor: {:.2}",
+        h * 1e6,
+        s * 1e6,
+        (h + s) * 1e6,
+        cold_cpu * 1e6,
+        m_cold * 1e6,
+        m_sql * 1e6,
+        (m_sql + s) / (m_cold + h + s)
     );
 }
 

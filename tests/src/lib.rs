@@ -185,14 +185,10 @@ impl Drop for ServerProcess {
         let _ = self.child.wait();
         if let Some(log) = self.log.take() {
             if std::thread::panicking() {
-                let text = std::fs::read_to_string(&log).unwrap_or_default();
-                let lines: Vec<&str> = text.lines().collect();
-                let shown = &lines[lines.len().saturating_sub(100)..];
+                let (tail, lines) = ansinh_test_db::log_tail(&log, 100);
                 eprintln!(
-                    "ansinh-server's log ({} lines, the last {} shown):\n{}",
-                    lines.len(),
-                    shown.len(),
-                    shown.join("\n")
+                    "ansinh-server's log ({lines} lines, the last {} shown):\n{tail}",
+                    lines.min(100)
                 );
             }
             let _ = std::fs::remove_file(log);

@@ -28,6 +28,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub use database::TestDatabase;
 pub use server::{ThrowawayError, ThrowawayServer};
 
+/// The last `count` lines of the text file at `path` and how many lines it has (empty and 0
+/// when it cannot be read): what a failed test shows of a server's log.
+pub fn log_tail(path: &std::path::Path, count: usize) -> (String, usize) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    (
+        lines[lines.len().saturating_sub(count)..].join("\n"),
+        lines.len(),
+    )
+}
+
 /// `<pid>_<n>_<nanos>`: unique among concurrent test processes on one machine (pid), within a
 /// process (counter), and across a pid being reused by a later run (clock).
 pub(crate) fn unique_suffix() -> String {

@@ -111,9 +111,7 @@ impl Layout {
 
     /// The last lines of the server's error log, to explain a failed start.
     pub(crate) fn error_log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.error_log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(15)..].join("\n")
+        crate::log_tail(&self.error_log, 15).0
     }
 }
 

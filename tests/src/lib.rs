@@ -105,6 +105,14 @@ impl ServerProcess {
         server
     }
 
+    /// What the server has logged so far, when [`start`](Self::start) keeps its log.
+    pub fn log_text(&self) -> String {
+        self.log
+            .as_ref()
+            .and_then(|log| std::fs::read_to_string(log).ok())
+            .unwrap_or_default()
+    }
+
     /// Like [`start`](Self::start), with the server's log (its stderr) sent to `stderr`, e.g. a
     /// file a test reads.
     pub fn start_with_stderr(

@@ -328,6 +328,25 @@ async fn deadlines_and_the_shutdown_grace_cut_off_calls_the_database_holds_up() 
         "the server ends a call whose deadline passed (after 300 ms), not when the database \
          answers: it ended after {ended:?}"
     );
+    // ...and says so: DEADLINE_EXCEEDED in its access log (and metrics), not CANCELLED, since
+    // this client cancelled nothing.
+    let logged = Instant::now() + Duration::from_secs(5);
+    loop {
+        let log = stack.server.log_text();
+        let ended_by_deadline = log.lines().any(|line| {
+            line.contains("call finished")
+                && line.contains("GetTargetAttainment")
+                && line.contains("DEADLINE_EXCEEDED")
+        });
+        if ended_by_deadline {
+            break;
+        }
+        assert!(
+            Instant::now() < logged,
+            "no GetTargetAttainment call logged as DEADLINE_EXCEEDED; the server's log:\n{log}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // A call without a deadline waits for the database; SIGTERM must not wait for it longer
     // than the 1 s grace period.

@@ -7,7 +7,12 @@
 //!   authenticated) the caller's name, so every log line of the call carries them;
 //! - the call's count by status code, its latency, and the calls in flight
 //!   ([`crate::metrics`]);
-//! - one access-log line when the call ends (target `ansinh_server::access`).
+//! - one access-log line when the call ends (target `ansinh_server::access`);
+//! - the caller's deadline (`grpc-timeout`): a call still running when it passes is ended with
+//!   `DEADLINE_EXCEEDED`, before the answer starts (a trailers-only response carrying the
+//!   request id) or during a stream (its trailers). tonic's own deadline, which sits outside
+//!   every layer and would answer `CANCELLED` without a request id and unlogged, starts its
+//!   clock after this one and polls this layer first, so this one always ends the call.
 //!
 //! A call ends when its response body does: for ExportObservations that is after the last
 //! observation, not when the stream starts. The status code is taken from the `grpc-status`
@@ -19,14 +24,15 @@ use std::{
     future::Future,
     pin::Pin,
     sync::Arc,
-    task::{Context, Poll, ready},
-    time::Instant,
+    task::{Context, Poll},
+    time::{Duration, Instant},
 };
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 use prost::Message as _;
+use tokio::time::Sleep;
 use tonic::{
     Code,
     transport::server::{TcpConnectInfo, TlsConnectInfo},
@@ -142,13 +148,73 @@ where
             span.record("peer", tracing::field::display(peer));
         }
         let call = CallRecord::start(self.layer.metrics.clone(), service, method, span);
+        let deadline = grpc_timeout(request.headers()).map(Deadline::new);
         let future = call.span.in_scope(|| self.inner.call(request));
         ObservedFuture {
             inner: future,
             call: Some(call),
             request_id,
+            deadline,
         }
     }
+}
+
+/// The deadline a caller set for a call.
+struct Deadline {
+    timeout: Duration,
+    sleep: Pin<Box<Sleep>>,
+}
+
+impl Deadline {
+    fn new(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            sleep: Box::pin(tokio::time::sleep(timeout)),
+        }
+    }
+
+    fn passed(&mut self, cx: &mut Context<'_>) -> bool {
+        self.sleep.as_mut().poll(cx).is_ready()
+    }
+
+    /// The headers or trailers that end a call whose deadline passed.
+    fn status(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "grpc-status",
+            HeaderValue::from(Code::DeadlineExceeded as i32),
+        );
+        let message = format!(
+            "the deadline the caller set ({} ms) passed before the call finished",
+            self.timeout.as_millis()
+        );
+        headers.insert(
+            "grpc-message",
+            HeaderValue::try_from(message).expect("printable ASCII"),
+        );
+        headers
+    }
+}
+
+/// The `grpc-timeout` of a request: at most 8 digits and a unit (`H`, `M`, `S`, `m`, `u`,
+/// `n`), as the gRPC over HTTP/2 specification writes it; `None` when absent or malformed
+/// (the call then has no deadline, as with tonic).
+fn grpc_timeout(headers: &HeaderMap) -> Option<Duration> {
+    let text = headers.get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = text.split_at(text.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount * 3600),
+        "M" => Duration::from_secs(amount * 60),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
 }
 
 /// The caller's request id if it is usable in logs and headers, else a new one.
@@ -280,6 +346,7 @@ pin_project! {
         inner: F,
         call: Option<CallRecord>,
         request_id: HeaderValue,
+        deadline: Option<Deadline>,
     }
 }
 
@@ -291,18 +358,48 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = {
+        let polled = {
             let _entered = this.call.as_ref().map(|call| call.span.enter());
-            ready!(this.inner.poll(cx))
+            this.inner.poll(cx)
+        };
+        let result = match polled {
+            Poll::Ready(result) => result,
+            Poll::Pending => {
+                if !this.deadline.as_mut().is_some_and(|d| d.passed(cx)) {
+                    return Poll::Pending;
+                }
+                // The handler is dropped with this future; the answer is headers alone.
+                let mut call = this.call.take().expect("polled after completion");
+                call.code = Some(Code::DeadlineExceeded);
+                let deadline = this.deadline.take().expect("checked above");
+                let mut response = http::Response::new(ObservedBody {
+                    inner: None,
+                    call,
+                    deadline: None,
+                });
+                *response.headers_mut() = deadline.status();
+                let headers = response.headers_mut();
+                headers.insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/grpc"),
+                );
+                headers.insert(REQUEST_ID, this.request_id.clone());
+                return Poll::Ready(Ok(response));
+            }
         };
         let mut call = this.call.take().expect("polled after completion");
+        let deadline = this.deadline.take();
         Poll::Ready(match result {
             Ok(mut response) => {
                 call.see_status(response.headers());
                 response
                     .headers_mut()
                     .insert(REQUEST_ID, this.request_id.clone());
-                Ok(response.map(|inner| ObservedBody { inner, call }))
+                Ok(response.map(|inner| ObservedBody {
+                    inner: Some(inner),
+                    call,
+                    deadline,
+                }))
             }
             Err(error) => {
                 // No response at all: the transport will answer with an error of its own.
@@ -314,11 +411,13 @@ where
 }
 
 pin_project! {
-    /// A response body that ends its call's record when it is dropped.
+    /// A response body that ends its call's record when it is dropped, and the call itself
+    /// with `DEADLINE_EXCEEDED` trailers if its deadline passes first. `None`: no body.
     pub(crate) struct ObservedBody<B> {
         #[pin]
-        inner: B,
+        inner: Option<B>,
         call: CallRecord,
+        deadline: Option<Deadline>,
     }
 }
 
@@ -330,10 +429,26 @@ impl<B: Body> Body for ObservedBody<B> {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let this = self.project();
-        let frame = {
+        let mut this = self.project();
+        let Some(inner) = this.inner.as_mut().as_pin_mut() else {
+            return Poll::Ready(None);
+        };
+        let polled = {
             let _entered = this.call.span.enter();
-            ready!(this.inner.poll_frame(cx))
+            inner.poll_frame(cx)
+        };
+        let frame = match polled {
+            Poll::Ready(frame) => frame,
+            Poll::Pending => {
+                if !this.deadline.as_mut().is_some_and(|d| d.passed(cx)) {
+                    return Poll::Pending;
+                }
+                // The stream's producer sees its receiver gone and stops.
+                this.inner.set(None);
+                this.call.code = Some(Code::DeadlineExceeded);
+                let trailers = this.deadline.take().expect("checked above").status();
+                return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
+            }
         };
         match &frame {
             Some(Ok(frame)) => {
@@ -348,17 +463,157 @@ impl<B: Body> Body for ObservedBody<B> {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.inner.as_ref().is_none_or(Body::is_end_stream)
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        self.inner
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Body::size_hint)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::convert::Infallible;
+
+    use bytes::Bytes;
+
     use super::*;
+    use crate::cache::{Cache, CacheSettings};
+
+    #[test]
+    fn grpc_timeouts_are_read_as_the_specification_writes_them() {
+        let cases = [
+            ("300m", Some(Duration::from_millis(300))),
+            ("2S", Some(Duration::from_secs(2))),
+            ("1H", Some(Duration::from_secs(3600))),
+            ("5M", Some(Duration::from_secs(300))),
+            ("750u", Some(Duration::from_micros(750))),
+            ("99999999n", Some(Duration::from_nanos(99_999_999))),
+            ("123456789m", None),
+            ("m", None),
+            ("", None),
+            ("10", None),
+            ("10x", None),
+            ("-1m", None),
+            ("1.5S", None),
+        ];
+        for (text, expected) in cases {
+            let mut headers = HeaderMap::new();
+            headers.insert("grpc-timeout", HeaderValue::from_static(text));
+            assert_eq!(grpc_timeout(&headers), expected, "{text:?}");
+        }
+        assert_eq!(grpc_timeout(&HeaderMap::new()), None);
+    }
+
+    /// A response body that never yields a frame: a stream whose producer is stuck.
+    struct Stuck;
+
+    impl Body for Stuck {
+        type Data = Bytes;
+        type Error = Infallible;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+            Poll::Pending
+        }
+    }
+
+    fn observed<F, Fut>(handler: F) -> (Observe<tower::util::ServiceFn<F>>, Arc<Metrics>)
+    where
+        F: FnMut(http::Request<()>) -> Fut,
+        Fut: Future<Output = Result<http::Response<Stuck>, Infallible>>,
+    {
+        let metrics = Arc::new(Metrics::new(Cache::new(CacheSettings {
+            enabled: false,
+            check_interval: Duration::from_secs(1),
+            max_bytes: 0,
+            check_timeout: Duration::from_secs(1),
+        })));
+        let methods = KnownMethods::from_descriptor_sets(&[ansinh_proto::pb::FILE_DESCRIPTOR_SET]);
+        let layer = ObserveLayer::new(Arc::clone(&metrics), methods);
+        (layer.layer(tower::service_fn(handler)), metrics)
+    }
+
+    fn request_with_deadline(timeout: &'static str) -> http::Request<()> {
+        http::Request::builder()
+            .uri("/ansinh.v1.StatisticsService/ExportObservations")
+            .header("grpc-timeout", timeout)
+            .header(REQUEST_ID, "deadline-test")
+            .body(())
+            .unwrap()
+    }
+
+    fn deadline_exceeded_count(metrics: &Metrics) -> u64 {
+        metrics
+            .calls
+            .get_or_create(&CallLabels {
+                service: "ansinh.v1.StatisticsService",
+                method: "ExportObservations",
+                code: "DEADLINE_EXCEEDED",
+            })
+            .get()
+    }
+
+    #[tokio::test]
+    async fn a_call_still_running_at_its_deadline_is_answered_deadline_exceeded() {
+        let (mut service, metrics) = observed(|_| std::future::pending());
+        let started = Instant::now();
+        let response = service
+            .call(request_with_deadline("50m"))
+            .await
+            .expect("an answer, not a transport error");
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        let headers = response.headers();
+        assert_eq!(headers["grpc-status"], "4");
+        assert_eq!(headers[REQUEST_ID], "deadline-test");
+        assert_eq!(headers["content-type"], "application/grpc");
+        assert!(
+            headers["grpc-message"].to_str().unwrap().contains("50 ms"),
+            "{headers:?}"
+        );
+        assert!(response.body().is_end_stream());
+        drop(response);
+        assert_eq!(deadline_exceeded_count(&metrics), 1);
+    }
+
+    #[tokio::test]
+    async fn a_stream_still_open_at_its_deadline_ends_with_deadline_exceeded_trailers() {
+        let (mut service, metrics) =
+            observed(|_| std::future::ready(Ok(http::Response::new(Stuck))));
+        let response = service.call(request_with_deadline("50m")).await.unwrap();
+        assert!(response.headers().get("grpc-status").is_none());
+        let mut body = Box::pin(response.into_body());
+        let frame = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx))
+            .await
+            .expect("a frame")
+            .unwrap();
+        let trailers = frame.into_trailers().expect("trailers");
+        assert_eq!(trailers["grpc-status"], "4");
+        assert!(
+            std::future::poll_fn(|cx| body.as_mut().poll_frame(cx))
+                .await
+                .is_none(),
+            "nothing after the trailers"
+        );
+        drop(body);
+        assert_eq!(deadline_exceeded_count(&metrics), 1);
+    }
+
+    #[tokio::test]
+    async fn a_call_answered_in_time_keeps_its_answer() {
+        let (mut service, metrics) =
+            observed(|_| std::future::ready(Ok(http::Response::new(Stuck))));
+        let mut request = request_with_deadline("10S");
+        request.headers_mut().remove("grpc-timeout");
+        let response = service.call(request).await.unwrap();
+        assert!(response.headers().get("grpc-status").is_none());
+        drop(response);
+        assert_eq!(deadline_exceeded_count(&metrics), 0);
+    }
 
     #[test]
     fn request_ids_are_kept_when_usable_and_made_otherwise() {

@@ -607,10 +607,9 @@ mod tests {
     async fn a_call_answered_in_time_keeps_its_answer() {
         let (mut service, metrics) =
             observed(|_| std::future::ready(Ok(http::Response::new(Stuck))));
-        let mut request = request_with_deadline("10S");
-        request.headers_mut().remove("grpc-timeout");
-        let response = service.call(request).await.unwrap();
+        let response = service.call(request_with_deadline("10S")).await.unwrap();
         assert!(response.headers().get("grpc-status").is_none());
+        assert_eq!(response.headers()[REQUEST_ID], "deadline-test");
         drop(response);
         assert_eq!(deadline_exceeded_count(&metrics), 0);
     }

@@ -102,6 +102,12 @@ pub struct SeriesPoint {
     /// The change against the point whose period is [`Period::year_earlier`] of this one;
     /// `None` when the series has no such point.
     pub from_year_earlier: Option<Change>,
+    /// Where, among the points given, `from_previous` was measured from (set exactly when it
+    /// is): a caller showing the reference's period and value finds them there.
+    pub previous: Option<usize>,
+    /// Where, among the points given, `from_year_earlier` was measured from (set exactly when
+    /// it is).
+    pub year_earlier: Option<usize>,
 }
 
 /// The points of a series in `unit`, each with its change against the previous point and
@@ -117,22 +123,27 @@ pub fn series_changes(
     unit: Unit,
 ) -> Vec<SeriesPoint> {
     let points: Vec<(Period, Quantity)> = points.into_iter().collect();
-    let by_period: BTreeMap<Period, Quantity> = points.iter().copied().collect();
-    let mut previous: Option<Quantity> = None;
+    let by_period: BTreeMap<Period, usize> = points
+        .iter()
+        .enumerate()
+        .map(|(i, (period, _))| (*period, i))
+        .collect();
     points
-        .into_iter()
-        .map(|(period, value)| {
-            let from_previous = previous.map(|earlier| Change::between(value, earlier, unit));
-            let from_year_earlier = period
+        .iter()
+        .enumerate()
+        .map(|(i, &(period, value))| {
+            let previous = i.checked_sub(1);
+            let year_earlier = period
                 .year_earlier()
-                .and_then(|earlier| by_period.get(&earlier))
-                .map(|&earlier| Change::between(value, earlier, unit));
-            previous = Some(value);
+                .and_then(|earlier| by_period.get(&earlier).copied());
+            let against = |j: usize| Change::between(value, points[j].1, unit);
             SeriesPoint {
                 period,
                 value,
-                from_previous,
-                from_year_earlier,
+                from_previous: previous.map(against),
+                from_year_earlier: year_earlier.map(against),
+                previous,
+                year_earlier,
             }
         })
         .collect()
@@ -266,6 +277,19 @@ mod tests {
         );
         assert_eq!(series[3].period, period("2025-05-31"));
         assert_eq!(series[3].value, exact("1229935"));
+        let references: Vec<_> = series
+            .iter()
+            .map(|p| (p.previous, p.year_earlier))
+            .collect();
+        assert_eq!(
+            references,
+            [
+                (None, None),
+                (Some(0), Some(0)),
+                (Some(1), None),
+                (Some(2), None)
+            ]
+        );
     }
 
     #[test]

@@ -742,14 +742,6 @@ impl Measured {
         self.calls as f64 / self.seconds
     }
 
-    fn cpu_text(&self) -> String {
-        micros(self.cpu_per_call)
-    }
-
-    fn mysql_cpu_text(&self) -> String {
-        micros(self.mysql_cpu_per_call)
-    }
-
     fn of(name: &'static str, mut latencies: Vec<Duration>, errors: usize, seconds: f64) -> Self {
         latencies.sort_unstable();
         let at = |q: f64| {
@@ -959,8 +951,8 @@ async fn collect(
         ms(measured.p50),
         ms(measured.p99),
         measured.errors,
-        measured.cpu_text(),
-        measured.mysql_cpu_text()
+        micros(measured.cpu_per_call),
+        micros(measured.mysql_cpu_per_call)
     );
     Ok(measured)
 }
@@ -1038,8 +1030,8 @@ fn report(
             ms(r.p50),
             ms(r.p99),
             r.errors,
-            r.cpu_text(),
-            r.mysql_cpu_text()
+            micros(r.cpu_per_call),
+            micros(r.mysql_cpu_per_call)
         );
     }
     println!();

@@ -704,27 +704,11 @@ fn series_answer(
         .iter()
         .map(|constituent| pb::Region::from(&constituent.record.region))
         .collect();
-    // Where each point is in its segment.
-    let mut places = vec![(0, 0); built.points.len()];
-    for (s, segment) in segments.iter().enumerate() {
-        for (at, &i) in segment.iter().enumerate() {
-            places[i] = (s, at);
-        }
-    }
     let mut points = Vec::new();
     for (i, (point, change)) in built.points.iter().zip(&changes).enumerate() {
         if from.is_some_and(|from| point.period.end() < from) {
             continue;
         }
-        let (s, at) = places[i];
-        let segment = &segments[s];
-        let previous = at.checked_sub(1).map(|at| segment[at]);
-        let year_earlier = point.period.year_earlier().and_then(|period| {
-            segment[..at]
-                .binary_search_by_key(&period, |&j| built.points[j].period)
-                .ok()
-                .map(|at| segment[at])
-        });
         points.push(pb::TimeSeriesPoint {
             period: Some(periods[i].clone()),
             value: values[i].clone(),
@@ -732,12 +716,12 @@ fn series_answer(
             change_from_previous: change
                 .from_previous
                 .as_ref()
-                .zip(previous)
+                .zip(change.previous)
                 .map(|(change, j)| reference(change, j)),
             change_from_year_earlier: change
                 .from_year_earlier
                 .as_ref()
-                .zip(year_earlier)
+                .zip(change.year_earlier)
                 .map(|(change, j)| reference(change, j)),
             approximate: point.approximate,
             constituents: built
@@ -874,7 +858,8 @@ fn segments(points: &[BuiltPoint], one_segment: bool) -> Vec<Vec<usize>> {
     segments
 }
 
-/// Changes between points, within each of `segments` (from [`segments`]), one per point.
+/// Changes between points, within each of `segments` (from [`segments`]), one per point; the
+/// points they refer to (`previous`, `year_earlier`) are indices into `points`.
 fn changes_by_segment(
     points: &[BuiltPoint],
     segments: &[Vec<usize>],
@@ -886,7 +871,9 @@ fn changes_by_segment(
             indices.iter().map(|&i| (points[i].period, points[i].value)),
             unit,
         );
-        for (&i, point) in indices.iter().zip(series) {
+        for (&i, mut point) in indices.iter().zip(series) {
+            point.previous = point.previous.map(|j| indices[j]);
+            point.year_earlier = point.year_earlier.map(|j| indices[j]);
             result[i] = Some(point);
         }
     }

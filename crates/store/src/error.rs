@@ -74,7 +74,7 @@ impl StoreError {
 /// `Unknown` database error carrying mysql_async's message, while server errors carry only
 /// the server's message; the driver's prefixes tell them apart. Server codes that mean the
 /// session is gone (shutdown in progress, connection killed) count too.
-fn is_connection_lost(error: &DieselError) -> bool {
+pub(crate) fn is_connection_lost(error: &DieselError) -> bool {
     match error {
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
         DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {

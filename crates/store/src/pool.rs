@@ -5,10 +5,19 @@
 //! that MariaDB (whose default lacks `ONLY_FULL_GROUP_BY`) rejects the same non-portable
 //! queries MySQL 8 would, and a permissively configured server still refuses to truncate or
 //! coerce bad values instead of storing them.
+//!
+//! A pooled connection is never handed to a caller while an earlier caller's statement may
+//! still be unanswered on it. A call cancelled at its deadline drops its query's future
+//! wherever it was: after the statement was sent, the server's answer is still on its way, and
+//! the next statement on that connection would read it as its own (rows of another query,
+//! columns shifted) or fail as a broken connection. diesel-async and mysql_async do not guard
+//! against this, so every pooled connection carries a [`StatementWatch`] and the pool closes
+//! a connection whose last statement never finished instead of reusing it.
 
 use std::time::{Duration, Instant};
 
 use diesel::IntoSql as _;
+use diesel::connection::{Instrumentation, InstrumentationEvent};
 
 use deadpool::managed::{Metrics, RecycleError, RecycleResult};
 use diesel_async::pooled_connection::{PoolError, PoolableConnection as _};
@@ -61,9 +70,10 @@ impl deadpool::managed::Manager for Manager {
     type Error = PoolError;
 
     async fn create(&self) -> Result<Checked, PoolError> {
-        let conn = establish(&self.url)
+        let mut conn = establish(&self.url)
             .await
             .map_err(PoolError::ConnectionError)?;
+        conn.set_instrumentation(StatementWatch::default());
         Ok(Checked {
             conn,
             answered: Instant::now(),
@@ -75,6 +85,10 @@ impl deadpool::managed::Manager for Manager {
         if std::thread::panicking() || checked.conn.is_broken() {
             return Err(RecycleError::Message("broken connection".into()));
         }
+        if let Some(reason) = StatementWatch::unfit(&mut checked.conn) {
+            tracing::debug!(reason, "closing a pooled database connection");
+            return Err(RecycleError::Message(reason.into()));
+        }
         if checked.answered.elapsed() >= CHECK_AFTER {
             select_one(&mut checked.conn)
                 .await
@@ -82,6 +96,46 @@ impl deadpool::managed::Manager for Manager {
             checked.answered = Instant::now();
         }
         Ok(())
+    }
+}
+
+/// What a pooled connection's statements left it in, from the events diesel-async reports:
+/// `StartQuery` before a statement is sent, `FinishQuery` once its answer (a result set's
+/// header, or the whole reply of any other statement) has been read. A statement started and
+/// not finished was dropped mid-answer; its reply may still arrive on the socket. Rows a
+/// finished query left unread are not a risk: mysql_async reads them off before the next
+/// statement.
+#[derive(Debug, Default)]
+struct StatementWatch {
+    unfinished: u32,
+    lost: bool,
+}
+
+impl StatementWatch {
+    /// Why `conn` must not be reused, or `None` when it may be. A connection opened without a
+    /// watch (not by a [`Pool`]) is never judged unfit here.
+    fn unfit(conn: &mut AsyncMysqlConnection) -> Option<&'static str> {
+        let watch = conn.instrumentation().downcast_ref::<Self>()?;
+        if watch.unfinished > 0 {
+            Some("a statement was cancelled before its answer was read")
+        } else if watch.lost {
+            Some("the connection was lost during a statement")
+        } else {
+            None
+        }
+    }
+}
+
+impl Instrumentation for StatementWatch {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        match event {
+            InstrumentationEvent::StartQuery { .. } => self.unfinished += 1,
+            InstrumentationEvent::FinishQuery { error, .. } => {
+                self.unfinished = self.unfinished.saturating_sub(1);
+                self.lost |= error.is_some_and(crate::error::is_connection_lost);
+            }
+            _ => {}
+        }
     }
 }
 

@@ -107,3 +107,133 @@ async fn connections_are_checked_once_their_last_answer_is_old_and_dead_ones_rep
         "once its last check is older than CHECK_AFTER, a dead connection is found and replaced"
     );
 }
+
+#[derive(QueryableByName)]
+struct Tagged {
+    #[diesel(sql_type = Text)]
+    tag: String,
+}
+
+/// A call dropped at its deadline after its statement was sent leaves the server's answer on
+/// its way; the next caller of that connection must not read it as its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_whose_statement_was_cancelled_is_never_reused_dirty() {
+    let db = ansinh_test_db::TestDatabase::new().await;
+    let pool = ansinh_store::pool(db.url(), 1, ansinh_store::POOL_TIMEOUT).unwrap();
+    let cancelled_on = connection_id(&mut pool.get().await.unwrap()).await;
+    {
+        let mut conn = pool.get().await.unwrap();
+        let slow = diesel::sql_query("SELECT 'stale' AS tag FROM (SELECT SLEEP(0.3)) AS pause")
+            .get_result::<Tagged>(&mut *conn);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), slow)
+                .await
+                .is_err(),
+            "the slow statement is cancelled before it answers"
+        );
+    }
+    let mut conn = pool.get().await.unwrap();
+    let answer = diesel::sql_query("SELECT 'fresh' AS tag")
+        .get_result::<Tagged>(&mut *conn)
+        .await
+        .expect("the next statement is answered");
+    assert_eq!(answer.tag, "fresh");
+    assert_ne!(
+        connection_id(&mut conn).await,
+        cancelled_on,
+        "the connection the cancelled statement was sent on is closed, not reused"
+    );
+}
+
+#[derive(QueryableByName)]
+struct Number {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+    #[diesel(sql_type = Text)]
+    padding: String,
+}
+
+/// 1..=count, one row each, in order: an answer every caller can check exactly, padded so
+/// that it takes a few milliseconds (tokio's timers count whole milliseconds) to arrive.
+async fn numbers(conn: &mut ansinh_store::PooledConnection, count: i64) -> Vec<i64> {
+    diesel::sql_query(
+        "WITH RECURSIVE seq (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?) \
+         SELECT n, REPEAT('x', 1000) AS padding FROM seq ORDER BY n",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(count)
+    .load::<Number>(&mut **conn)
+    .await
+    .expect("a call with time to spare is answered")
+    .into_iter()
+    .map(|row| {
+        assert_eq!(row.padding.len(), 1000);
+        row.n
+    })
+    .collect()
+}
+
+/// Callers cancelled at random moments of their statements, sharing a small pool with callers
+/// that wait for their answers: every answer waited for is complete and its own, and none
+/// fails. Bounded: a fixed number of calls per task.
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_cancelled_at_random_moments_never_disturb_other_calls() {
+    let db = ansinh_test_db::TestDatabase::new().await;
+    let pool = ansinh_store::pool(db.url(), 2, ansinh_store::POOL_TIMEOUT).unwrap();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let tasks: Vec<_> = (0..4_u32)
+        .map(|task| {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                // xorshift: enough to spread the cancellations over every phase of a call.
+                let mut state = u64::from(seed ^ (task + 1).wrapping_mul(0x9e37_79b9)) | 1;
+                let mut next = move || {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state
+                };
+                // A different count per task, so an answer meant for another task shows.
+                let count = 600 + i64::from(task) * 100;
+                let expected: Vec<i64> = (1..=count).collect();
+                // Deadlines spread over one whole call, however fast this machine answers.
+                let started = Instant::now();
+                assert_eq!(
+                    numbers(&mut pool.get().await.unwrap(), count).await,
+                    expected
+                );
+                let call = u64::try_from(started.elapsed().as_micros()).unwrap().max(2);
+                let (mut cancelled, mut answered) = (0, 0);
+                for _ in 0..150 {
+                    let mut conn = pool.get().await.expect("a connection");
+                    if next() % 3 == 0 {
+                        assert_eq!(numbers(&mut conn, count).await, expected, "seed {seed}");
+                        answered += 1;
+                    } else {
+                        let deadline = Duration::from_micros(next() % call);
+                        if tokio::time::timeout(deadline, numbers(&mut conn, count))
+                            .await
+                            .is_err()
+                        {
+                            cancelled += 1;
+                        }
+                    }
+                }
+                (cancelled, answered)
+            })
+        })
+        .collect();
+    let (mut cancelled, mut answered) = (0, 0);
+    for task in tasks {
+        let (c, a) = task.await.expect("no task panicked");
+        cancelled += c;
+        answered += a;
+    }
+    eprintln!("seed {seed}: {cancelled} calls cancelled, {answered} answered");
+    assert!(
+        cancelled >= 20 && answered >= 20,
+        "both kinds of call happened (seed {seed}): {cancelled} cancelled, {answered} answered"
+    );
+}

@@ -198,7 +198,30 @@ async fn a_second_run_while_one_holds_the_lock_exits_4() {
         .expect("lock");
     let out = import(db.url(), &["load", &obs]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    // The operator can tell which database's lock to look for (and never sees a placeholder).
+    assert!(
+        stderr(&out).contains(&format!(
+            "another import run into database {name} holds the lock (ansinh-import:{name})",
+            name = db.name()
+        )),
+        "{}",
+        stderr(&out)
+    );
     drop(holder);
+}
+
+#[tokio::test]
+async fn a_url_without_a_database_is_a_usage_error_not_a_held_lock() {
+    let db = TestDatabase::new().await;
+    let dir = ScratchDir::new("e2e-no-database");
+    let obs = dir.write("a.csv", OBSERVATIONS);
+    let out = import(&db.server_url(), &["load", &obs]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the database URL names no database"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[tokio::test]

@@ -273,8 +273,8 @@ async fn load(url: String, args: LoadArgs) -> anyhow::Result<u8> {
             eprintln!("error: {message}");
             (2, textfile::USAGE_ERROR, None)
         }
-        Err(RunError::Locked) => {
-            eprintln!("error: {}", RunError::Locked);
+        Err(e @ RunError::Locked { .. }) => {
+            eprintln!("error: {e}");
             (4, textfile::LOCKED, None)
         }
         Err(RunError::Database(e)) => {

@@ -69,10 +69,10 @@ pub enum RunError {
     #[error("{0}")]
     Usage(String),
     #[error(
-        "another import run holds the lock ({}<database>); try again when it has finished",
+        "another import run into database {database} holds the lock ({}{database}); try again when it has finished",
         db::RUN_LOCK
     )]
-    Locked,
+    Locked { database: String },
     #[error("{0}")]
     Database(#[from] StoreError),
 }
@@ -173,8 +173,14 @@ pub async fn load(options: &LoadOptions, progress: Arc<Progress>) -> Result<Outc
     );
 
     let mut ledger = ansinh_store::connect(&options.database_url).await?;
-    if !db::try_run_lock(&mut ledger).await? {
-        return Err(RunError::Locked);
+    match db::try_run_lock(&mut ledger).await? {
+        db::RunLock::Taken => {}
+        db::RunLock::Held { database } => return Err(RunError::Locked { database }),
+        db::RunLock::NoDatabase => {
+            return Err(RunError::Usage(
+                "the database URL names no database; write it as mysql://user:password@host:port/DATABASE (DATABASE_URL or --database-url)".to_owned(),
+            ));
+        }
     }
     let abandoned = db::mark_abandoned_runs(&mut ledger).await?;
     if abandoned > 0 {

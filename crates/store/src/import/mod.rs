@@ -17,7 +17,7 @@ pub use connection::{ImportConnection, InfileBuffers, InfileStream, connect};
 pub use ledger::{
     RunCounts, add_files, add_rejections, finish_run, mark_abandoned_runs, start_run,
 };
-pub use lock::{RUN_LOCK, release_run_lock, try_run_lock};
+pub use lock::{RUN_LOCK, RunLock, release_run_lock, try_run_lock};
 pub use reference::{
     StoredRegion, Written, ensure_source, load_regions, load_sources, upsert_indicator,
     upsert_lineage, upsert_member, upsert_region,

@@ -1,7 +1,9 @@
 //! The server's configuration: every setting is a command-line flag with a matching environment
 //! variable, so the same binary runs from a shell, a compose file or a Kubernetes manifest.
+//! What clap cannot check without printing a value it should not (the database URL holds a
+//! password, the page token key is a secret) is checked by [`Config::check`].
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::Parser;
 
@@ -146,9 +148,93 @@ pub struct Config {
     /// Off when not given.
     #[arg(long, env = "ANSINH_METRICS_LISTEN", value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
+
+    /// Secret that signs page tokens: any text of at least 32 bytes, such as the output of
+    /// `openssl rand -hex 32` (leading and trailing whitespace is ignored). Replicas behind one
+    /// load balancer need the same key. Without it a random key is drawn at every start, and
+    /// next_page_tokens stop working when the server restarts.
+    #[arg(
+        long,
+        env = "ANSINH_PAGE_TOKEN_KEY",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub page_token_key: Option<Secret>,
+}
+
+/// The shortest page token key accepted: HMAC-SHA256 is only as strong as its key, up to the
+/// hash's 32 bytes.
+pub const MIN_PAGE_TOKEN_KEY: usize = 32;
+
+/// A setting that must never be logged; its `Debug` shows only its length.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, without surrounding whitespace (a key read from a file often ends in
+    /// a newline).
+    pub fn expose(&self) -> &str {
+        self.0.trim()
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(text.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({} bytes)", self.expose().len())
+    }
+}
+
+/// A setting clap accepted that the server cannot use. The messages never include the value:
+/// it may hold a password or a key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// DATABASE_URL is not a URL a MySQL connection can be opened with.
+    #[error(
+        "DATABASE_URL (--database-url) is not a MySQL URL ({reason}); give mysql://USER:PASSWORD@HOST:PORT/DATABASE, e.g. mysql://ansinh_ro:secret@db:3306/ansinh, with special characters in the password percent-encoded (@ as %40)"
+    )]
+    DatabaseUrl {
+        /// Why it cannot be read, in the driver's words.
+        reason: String,
+    },
+    /// The page token key is too short to be a key.
+    #[error(
+        "ANSINH_PAGE_TOKEN_KEY (--page-token-key) is {length} bytes long; it needs at least {MIN_PAGE_TOKEN_KEY}, e.g. the 64 hex digits `openssl rand -hex 32` prints"
+    )]
+    PageTokenKeyTooShort {
+        /// Its length without surrounding whitespace.
+        length: usize,
+    },
 }
 
 impl Config {
+    /// Whether the settings can be used. The database URL is read here the way every
+    /// connection will read it: the pool opens connections lazily, so a URL it cannot read
+    /// would otherwise leave a server that listens, fails every call and logs the same parse
+    /// error forever.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        mysql_async::Opts::from_url(&self.database_url).map_err(|error| {
+            ConfigError::DatabaseUrl {
+                reason: error.to_string(),
+            }
+        })?;
+        if let Some(key) = &self.page_token_key
+            && key.expose().len() < MIN_PAGE_TOKEN_KEY
+        {
+            return Err(ConfigError::PageTokenKeyTooShort {
+                length: key.expose().len(),
+            });
+        }
+        Ok(())
+    }
+
     /// The cache's part of the configuration.
     pub fn cache_settings(&self) -> crate::CacheSettings {
         crate::CacheSettings {
@@ -232,6 +318,62 @@ mod tests {
         assert!(parse(&["--tls-key", "k.pem"]).is_err());
         assert!(parse(&["--tls-client-ca", "ca.pem"]).is_err());
         assert!(parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).is_ok());
+    }
+
+    #[test]
+    fn database_urls_are_checked_without_showing_them() {
+        let check = |url: &str| {
+            Config::try_parse_from(["ansinh-server", "--database-url", url])
+                .unwrap()
+                .check()
+        };
+        assert!(check("mysql://ansinh_ro:secret@db:3306/ansinh").is_ok());
+        assert!(check("mysql://root@127.0.0.1:3306").is_ok());
+        for url in [
+            "not a url",
+            "mysql://root:s3cret@127.0.0.1:notaport/x",
+            "postgres://root:s3cret@127.0.0.1/x",
+            "mysql://root:s3cret@127.0.0.1/x?pool_max=many",
+        ] {
+            let message = check(url).unwrap_err().to_string();
+            assert!(
+                message.starts_with("DATABASE_URL (--database-url) is not a MySQL URL ("),
+                "{url}: {message}"
+            );
+            assert!(message.contains("mysql://USER:PASSWORD@HOST:PORT/DATABASE"));
+            assert!(!message.contains("s3cret"), "{url}: {message}");
+        }
+        assert!(
+            check("mysql://root@127.0.0.1:notaport/x")
+                .unwrap_err()
+                .to_string()
+                .contains("invalid port number")
+        );
+    }
+
+    #[test]
+    fn page_token_keys_must_be_long_enough_and_are_never_shown() {
+        let parse = |key: &str| {
+            Config::try_parse_from([
+                "ansinh-server",
+                "--database-url",
+                "mysql://u@h/d",
+                "--page-token-key",
+                key,
+            ])
+            .unwrap()
+        };
+        let long = "k".repeat(MIN_PAGE_TOKEN_KEY);
+        let config = parse(&format!("{long}\n"));
+        assert!(config.check().is_ok());
+        assert_eq!(config.page_token_key.as_ref().unwrap().expose(), long);
+        assert!(!format!("{config:?}").contains(&long));
+
+        let short = parse(" short-secret \n");
+        let message = short.check().unwrap_err().to_string();
+        assert!(message.contains("ANSINH_PAGE_TOKEN_KEY"), "{message}");
+        assert!(message.contains("is 12 bytes long"), "{message}");
+        assert!(!message.contains("short-secret"), "{message}");
     }
 
     #[test]

@@ -30,7 +30,7 @@ use tonic::transport::Server;
 
 pub use auth::CallersError;
 pub use cache::{Cache, CacheCounters, CacheSettings};
-pub use config::Config;
+pub use config::{Config, ConfigError};
 pub use db::Db;
 pub use tls::TlsError;
 
@@ -44,6 +44,14 @@ use crate::{
 /// Errors that stop the server.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// A setting cannot be used; `ansinh-server` reports these before serving, with exit code 2.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No random page token key could be drawn.
+    #[error(
+        "cannot draw a random page token key from the operating system; set ANSINH_PAGE_TOKEN_KEY"
+    )]
+    RandomKey,
     /// The database URL could not be used to build a pool.
     #[error("cannot use the database URL: {0}")]
     Database(#[from] ansinh_store::StoreError),
@@ -109,6 +117,11 @@ pub async fn serve_with_cache(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     // Everything that can be wrong with the configuration fails here, before any call is served.
+    config.check()?;
+    let page_tokens = match &config.page_token_key {
+        Some(secret) => request::page_token::Key::from_secret(secret.expose().as_bytes()),
+        None => request::page_token::Key::random().map_err(|_| ServeError::RandomKey)?,
+    };
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(tls::server_config(&tls::TlsFiles {
             cert,
@@ -149,6 +162,11 @@ pub async fn serve_with_cache(
 
     let address = listener.local_addr().ok();
     log_security(&config, address, tls.is_some(), callers.as_ref());
+    if config.page_token_key.is_none() {
+        tracing::info!(
+            "page tokens are signed with a key drawn at startup: they stop working when the server restarts, and other replicas refuse them; set ANSINH_PAGE_TOKEN_KEY to keep them"
+        );
+    }
 
     // In-flight calls get `shutdown_grace` to finish once the signal arrives; a call that is
     // still running after that is cut off so that a stuck client cannot block a deploy.
@@ -160,7 +178,7 @@ pub async fn serve_with_cache(
         let _ = stopping_tx.send(());
     };
 
-    let routes = services::routes(db.clone(), cache, limits)
+    let routes = services::routes(db.clone(), cache, limits, &page_tokens)
         .add_service(limited!(health_service, limits))
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);

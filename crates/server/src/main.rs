@@ -4,13 +4,20 @@
 use std::io::IsTerminal as _;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, Parser, error::ErrorKind};
 
 use ansinh_server::{Config, serve, shutdown_signal};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
+    // A setting clap accepted but the server cannot use is a usage error too: reported the
+    // way clap reports its own, with exit code 2, before anything is logged or bound.
+    if let Err(error) = config.check() {
+        Config::command()
+            .error(ErrorKind::ValueValidation, error)
+            .exit();
+    }
     init_logging();
     serve(config, shutdown_signal())
         .await

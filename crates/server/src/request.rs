@@ -77,46 +77,96 @@ pub fn today() -> NaiveDate {
 }
 
 /// Opaque page tokens (AIP-158): the cursor of the last item returned, bound to a fingerprint of
-/// the request's filter so a token cannot be replayed against another filter.
+/// the request's filter so a token cannot be replayed against another filter, and signed with
+/// HMAC-SHA256 so that a client can neither edit a cursor nor make one up. The token is the hex
+/// of the payload followed by its 32-byte tag.
+///
+/// Each paginated method signs with a key of its own, derived from the server's key, so a
+/// token of one method is refused by another. The server's key comes from
+/// `ANSINH_PAGE_TOKEN_KEY`; without it a random one is drawn at startup, and tokens then stop
+/// working on restart and on other replicas.
 pub mod page_token {
-    const VERSION: &str = "v1";
+    use ring::hmac;
+
+    const VERSION: &str = "v2";
     const SEPARATOR: char = '\u{1f}';
+    const TAG_LEN: usize = 32;
+    const INVALID: &str = "is not a page token this server issued; pass the next_page_token of the previous response unchanged";
 
-    /// Encodes `cursor` (fields without the separator) for a request whose filter is `filter`.
-    pub fn encode(filter: &[&str], cursor: &[&str]) -> String {
-        let mut text = format!("{VERSION}{SEPARATOR}{:016x}", fingerprint(filter));
-        for field in cursor {
-            text.push(SEPARATOR);
-            text.push_str(field);
+    /// The server's key, from which each method's is derived.
+    #[derive(Clone)]
+    pub struct Key(hmac::Key);
+
+    impl Key {
+        /// The key made from a configured secret.
+        pub fn from_secret(secret: &[u8]) -> Self {
+            Self(hmac::Key::new(hmac::HMAC_SHA256, secret))
         }
-        text.bytes().map(|byte| format!("{byte:02x}")).collect()
+
+        /// A key drawn from the operating system's random numbers.
+        pub fn random() -> Result<Self, ring::error::Unspecified> {
+            hmac::Key::generate(hmac::HMAC_SHA256, &ring::rand::SystemRandom::new()).map(Self)
+        }
+
+        /// The tokens of `method`, e.g. "ListRegions".
+        pub fn tokens(&self, method: &str) -> Tokens {
+            let derived = hmac::sign(&self.0, format!("ansinh page token {method}").as_bytes());
+            Tokens(hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()))
+        }
     }
 
-    /// Decodes a token made by [`encode`] for the same filter; the error says why it is refused.
-    pub fn decode(token: &str, filter: &[&str]) -> Result<Vec<String>, &'static str> {
-        const INVALID: &str = "is not a page token this server issued; pass the next_page_token of the previous response unchanged";
-        if !token.len().is_multiple_of(2) || !token.is_ascii() {
-            return Err(INVALID);
+    /// Issues and reads the page tokens of one method.
+    pub struct Tokens(hmac::Key);
+
+    impl Tokens {
+        /// Encodes `cursor` (fields without the separator) for a request whose filter is
+        /// `filter`.
+        pub fn encode(&self, filter: &[&str], cursor: &[&str]) -> String {
+            let mut payload = format!("{VERSION}{SEPARATOR}{:016x}", fingerprint(filter));
+            for field in cursor {
+                payload.push(SEPARATOR);
+                payload.push_str(field);
+            }
+            let tag = hmac::sign(&self.0, payload.as_bytes());
+            payload
+                .bytes()
+                .chain(tag.as_ref().iter().copied())
+                .map(|byte| format!("{byte:02x}"))
+                .collect()
         }
-        let bytes = (0..token.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&token[i..i + 2], 16))
-            .collect::<Result<Vec<u8>, _>>()
-            .map_err(|_| INVALID)?;
-        let text = String::from_utf8(bytes).map_err(|_| INVALID)?;
-        let mut fields = text.split(SEPARATOR);
-        if fields.next() != Some(VERSION) {
-            return Err(INVALID);
+
+        /// Decodes a token made by [`encode`](Self::encode) for the same filter; the error says
+        /// why it is refused. The tag is checked, in constant time, before anything in the
+        /// payload is read.
+        pub fn decode(&self, token: &str, filter: &[&str]) -> Result<Vec<String>, &'static str> {
+            if !token.len().is_multiple_of(2) || !token.is_ascii() {
+                return Err(INVALID);
+            }
+            let bytes = (0..token.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&token[i..i + 2], 16))
+                .collect::<Result<Vec<u8>, _>>()
+                .map_err(|_| INVALID)?;
+            let (payload, tag) = bytes
+                .split_at_checked(bytes.len().checked_sub(TAG_LEN).ok_or(INVALID)?)
+                .ok_or(INVALID)?;
+            hmac::verify(&self.0, payload, tag).map_err(|_| INVALID)?;
+            let text = std::str::from_utf8(payload).map_err(|_| INVALID)?;
+            let mut fields = text.split(SEPARATOR);
+            if fields.next() != Some(VERSION) {
+                return Err(INVALID);
+            }
+            if fields.next() != Some(format!("{:016x}", fingerprint(filter)).as_str()) {
+                return Err(
+                    "belongs to a request with a different filter; keep every other field of the request unchanged when paging",
+                );
+            }
+            Ok(fields.map(str::to_owned).collect())
         }
-        if fields.next() != Some(format!("{:016x}", fingerprint(filter)).as_str()) {
-            return Err(
-                "belongs to a request with a different filter; keep every other field of the request unchanged when paging",
-            );
-        }
-        Ok(fields.map(str::to_owned).collect())
     }
 
-    /// FNV-1a: stable across processes and builds, so every replica accepts every token.
+    /// FNV-1a: stable across processes and builds, so every replica that shares the key accepts
+    /// every token. The tag, not this hash, is what makes the token unforgeable.
     fn fingerprint(filter: &[&str]) -> u64 {
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for field in filter {
@@ -133,24 +183,104 @@ pub mod page_token {
 mod tests {
     use super::*;
 
+    fn tokens(secret: &str, method: &str) -> page_token::Tokens {
+        page_token::Key::from_secret(secret.as_bytes()).tokens(method)
+    }
+
+    const SECRET: &str = "a page token key of at least 32 bytes";
+
     #[test]
     fn page_tokens_round_trip_for_the_same_filter_only() {
-        let token = page_token::encode(&["province", "2024-06-01"], &["68", "1234"]);
+        let tokens = tokens(SECRET, "ListRegions");
+        let token = tokens.encode(&["province", "2024-06-01"], &["68", "1234"]);
         assert_eq!(
-            page_token::decode(&token, &["province", "2024-06-01"]).unwrap(),
+            tokens.decode(&token, &["province", "2024-06-01"]).unwrap(),
             ["68", "1234"]
         );
         assert!(
-            page_token::decode(&token, &["province", "2025-08-01"])
+            tokens
+                .decode(&token, &["province", "2025-08-01"])
                 .unwrap_err()
                 .contains("different filter")
         );
         assert!(
-            page_token::decode("zz", &[])
+            tokens
+                .decode("zz", &[])
                 .unwrap_err()
                 .contains("not a page token")
         );
-        assert!(page_token::decode("abc", &[]).is_err());
+        assert!(tokens.decode("abc", &[]).is_err());
+        assert!(
+            tokens
+                .decode("", &[])
+                .unwrap_err()
+                .contains("not a page token")
+        );
+    }
+
+    #[test]
+    fn an_edited_page_token_is_refused() {
+        let tokens = tokens(SECRET, "ListRegions");
+        let filter = ["province", "2024-06-01"];
+        let token = tokens.encode(&filter, &["68", "1234"]);
+        for at in 0..token.len() {
+            let mut edited = token.clone().into_bytes();
+            edited[at] = if edited[at] == b'0' { b'1' } else { b'0' };
+            let edited = String::from_utf8(edited).unwrap();
+            assert!(
+                tokens
+                    .decode(&edited, &filter)
+                    .unwrap_err()
+                    .contains("not a page token this server issued"),
+                "the token edited at {at} was accepted"
+            );
+        }
+        // Another cursor in the payload, with the tag of the first or with none (the unsigned
+        // tokens of before).
+        let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+        let (payload, tag) = token.split_at(token.len() - 64);
+        let payload: Vec<u8> = (0..payload.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&payload[i..i + 2], 16).unwrap())
+            .collect();
+        let other = String::from_utf8(payload).unwrap().replace("1234", "1");
+        assert!(other.ends_with("\u{1f}68\u{1f}1"), "{other:?}");
+        for forged in [
+            format!("{}{tag}", hex(other.as_bytes())),
+            hex(other.as_bytes()),
+        ] {
+            assert!(tokens.decode(&forged, &filter).is_err(), "{forged}");
+        }
+        // Cut short, or with bytes added.
+        assert!(tokens.decode(&token[..token.len() - 2], &filter).is_err());
+        assert!(tokens.decode(&format!("{token}00"), &filter).is_err());
+    }
+
+    #[test]
+    fn page_tokens_of_another_key_or_method_are_refused() {
+        let token = tokens(SECRET, "ListRegions").encode(&[], &["68"]);
+        assert_eq!(
+            tokens(SECRET, "ListRegions").decode(&token, &[]).unwrap(),
+            ["68"]
+        );
+        for (secret, method) in [
+            ("another page token key, 32 bytes or more", "ListRegions"),
+            (SECRET, "ListIndicators"),
+        ] {
+            assert!(
+                tokens(secret, method)
+                    .decode(&token, &[])
+                    .unwrap_err()
+                    .contains("not a page token this server issued"),
+                "{method} with {secret:?}"
+            );
+        }
+        let random = page_token::Key::random().unwrap().tokens("ListRegions");
+        assert!(random.decode(&token, &[]).is_err());
+        assert_eq!(
+            random.decode(&random.encode(&[], &["68"]), &[]).unwrap(),
+            ["68"]
+        );
     }
 
     #[test]

@@ -21,11 +21,12 @@ const MAX_REJECTIONS: u32 = 10_000;
 /// The ImportService implementation.
 pub(crate) struct Imports {
     db: Db,
+    page_tokens: page_token::Tokens,
 }
 
 impl Imports {
-    pub(crate) fn new(db: Db) -> Self {
-        Self { db }
+    pub(crate) fn new(db: Db, page_tokens: page_token::Tokens) -> Self {
+        Self { db, page_tokens }
     }
 }
 
@@ -101,7 +102,10 @@ impl pb::import_service_server::ImportService for Imports {
             None
         } else {
             violations
-                .check("page_token", page_token::decode(&request.page_token, &[]))
+                .check(
+                    "page_token",
+                    self.page_tokens.decode(&request.page_token, &[]),
+                )
                 .and_then(|fields| fields.first()?.parse::<u64>().ok())
         };
         violations.finish()?;
@@ -112,7 +116,7 @@ impl pb::import_service_server::ImportService for Imports {
             .map_err(ApiError::from)?;
         let next_page_token = if records.len() > page_size as usize {
             records.truncate(page_size as usize);
-            page_token::encode(
+            self.page_tokens.encode(
                 &[],
                 &[&records.last().expect("a full page").run.id.to_string()],
             )

@@ -14,11 +14,12 @@ use crate::{
 /// The IndicatorService implementation.
 pub(crate) struct Indicators {
     db: Db,
+    page_tokens: page_token::Tokens,
 }
 
 impl Indicators {
-    pub(crate) fn new(db: Db) -> Self {
-        Self { db }
+    pub(crate) fn new(db: Db, page_tokens: page_token::Tokens) -> Self {
+        Self { db, page_tokens }
     }
 }
 
@@ -36,7 +37,10 @@ impl pb::indicator_service_server::IndicatorService for Indicators {
             None
         } else {
             violations
-                .check("page_token", page_token::decode(&request.page_token, &[]))
+                .check(
+                    "page_token",
+                    self.page_tokens.decode(&request.page_token, &[]),
+                )
                 .and_then(|fields| fields.into_iter().next())
         };
         violations.finish()?;
@@ -56,7 +60,7 @@ impl pb::indicator_service_server::IndicatorService for Indicators {
             .collect();
         let next_page_token = if page.len() > page_size {
             page.truncate(page_size);
-            page_token::encode(
+            self.page_tokens.encode(
                 &[],
                 &[page.last().expect("a full page").indicator.code.as_str()],
             )

@@ -13,7 +13,7 @@ use ansinh_proto::pb::{
 };
 use tonic::{server::NamedService, service::Routes};
 
-use crate::{cache::Cache, db::Db};
+use crate::{cache::Cache, db::Db, request::page_token};
 use encoded::StatisticsRoutes;
 
 pub(crate) use imports::Imports;
@@ -41,21 +41,36 @@ macro_rules! limited {
 pub(crate) use limited;
 
 /// Every ansinh.v1 service, ready to be added to a tonic server, each refusing messages larger
-/// than `limits` allows.
-pub(crate) fn routes(db: Db, cache: Cache, limits: MessageLimits) -> Routes {
+/// than `limits` allows and signing its page tokens with a key derived from `page_tokens`.
+pub(crate) fn routes(
+    db: Db,
+    cache: Cache,
+    limits: MessageLimits,
+    page_tokens: &page_token::Key,
+) -> Routes {
     Routes::new(limited!(
-        RegionServiceServer::new(Regions::new(db.clone())),
+        RegionServiceServer::new(Regions::new(db.clone(), page_tokens.tokens("ListRegions"))),
         limits
     ))
     .add_service(limited!(
-        IndicatorServiceServer::new(Indicators::new(db.clone())),
+        IndicatorServiceServer::new(Indicators::new(
+            db.clone(),
+            page_tokens.tokens("ListIndicators")
+        )),
         limits
     ))
     .add_service(limited!(
-        StatisticsRoutes::new(Statistics::new(db.clone(), cache)),
+        StatisticsRoutes::new(Statistics::new(
+            db.clone(),
+            cache,
+            page_tokens.tokens("ListObservations")
+        )),
         limits
     ))
-    .add_service(limited!(ImportServiceServer::new(Imports::new(db)), limits))
+    .add_service(limited!(
+        ImportServiceServer::new(Imports::new(db, page_tokens.tokens("ListImportRuns"))),
+        limits
+    ))
 }
 
 /// The fully-qualified names of the services [`routes`] serves, for health reporting.

@@ -14,11 +14,12 @@ use crate::{
 /// The RegionService implementation.
 pub(crate) struct Regions {
     db: Db,
+    page_tokens: page_token::Tokens,
 }
 
 impl Regions {
-    pub(crate) fn new(db: Db) -> Self {
-        Self { db }
+    pub(crate) fn new(db: Db, page_tokens: page_token::Tokens) -> Self {
+        Self { db, page_tokens }
     }
 }
 
@@ -94,7 +95,7 @@ impl pb::region_service_server::RegionService for Regions {
             violations
                 .check(
                     "page_token",
-                    page_token::decode(&request.page_token, &filter_fields),
+                    self.page_tokens.decode(&request.page_token, &filter_fields),
                 )
                 .and_then(|fields| match fields.as_slice() {
                     [code, id] => Some(RegionCursor {
@@ -131,7 +132,8 @@ impl pb::region_service_server::RegionService for Regions {
             records.truncate(page_size as usize);
             let last: &RegionRecord = records.last().expect("a full page");
             let cursor = RegionCursor::after(last);
-            page_token::encode(&filter_fields, &[&cursor.code, &cursor.id.to_string()])
+            self.page_tokens
+                .encode(&filter_fields, &[&cursor.code, &cursor.id.to_string()])
         } else {
             String::new()
         };

@@ -59,11 +59,16 @@ const EXPORT_BUFFER: usize = 2 * EXPORT_CHUNK as usize;
 pub(crate) struct Statistics {
     db: Db,
     cache: Cache,
+    page_tokens: page_token::Tokens,
 }
 
 impl Statistics {
-    pub(crate) fn new(db: Db, cache: Cache) -> Self {
-        Self { db, cache }
+    pub(crate) fn new(db: Db, cache: Cache, page_tokens: page_token::Tokens) -> Self {
+        Self {
+            db,
+            cache,
+            page_tokens,
+        }
     }
 
     /// GetTimeSeries, its answer encoded: from the cache when the current generation holds
@@ -1011,7 +1016,7 @@ impl pb::statistics_service_server::StatisticsService for Statistics {
         } else {
             match violations.check(
                 "page_token",
-                page_token::decode(&request.page_token, &fingerprint),
+                self.page_tokens.decode(&request.page_token, &fingerprint),
             ) {
                 Some(fields) => {
                     let cursor = parse_cursor(&fields);
@@ -1039,7 +1044,7 @@ impl pb::statistics_service_server::StatisticsService for Statistics {
             let last = ObservationCursor::after(records.last().expect("a full page"));
             let fields = cursor_fields(&last);
             let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-            page_token::encode(&fingerprint, &fields)
+            self.page_tokens.encode(&fingerprint, &fields)
         } else {
             String::new()
         };

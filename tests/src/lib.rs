@@ -14,6 +14,8 @@ use std::{
 
 pub use ansinh_test_db::{TestDatabase, ThrowawayServer};
 
+pub mod soak;
+
 /// The seed question: Lâm Đồng's (68) health insurance coverage in 2024 against its target
 /// (94.56% against 93.65% in the sample).
 pub fn seed_attainment_request() -> ansinh_proto::pb::GetTargetAttainmentRequest {
@@ -35,11 +37,11 @@ pub fn workspace_root() -> PathBuf {
 /// The path of one of the workspace's binaries, built by `cargo build --workspace --bins`.
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable's path");
-    // target/<profile>/deps/<test> -> target/<profile>/<name>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps");
+    // target/<profile>/deps/<test> or target/<profile>/<command> -> target/<profile>/<name>
+    let mut profile_dir = exe.parent().expect("target/<profile>");
+    if profile_dir.ends_with("deps") {
+        profile_dir = profile_dir.parent().expect("target/<profile>/deps");
+    }
     let path = profile_dir.join(name);
     assert!(
         path.exists(),

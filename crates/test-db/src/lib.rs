@@ -49,3 +49,30 @@ pub(crate) fn unique_suffix() -> String {
         .map_or(0, |since| since.subsec_nanos());
     format!("{}_{n}_{nanos}", std::process::id())
 }
+
+/// A small pseudo-random sequence (xorshift64) for tests that spread events over time, such as
+/// cancellations at random moments of a call. Print the seed with a failure so it can be rerun.
+#[derive(Debug, Clone)]
+pub struct Xorshift(u64);
+
+impl Xorshift {
+    /// A sequence from `seed` (any value; zero is mapped to one, which xorshift needs).
+    pub fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+
+    /// A seed from the clock, different for every run.
+    pub fn clock_seed() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |since| u64::from(since.subsec_nanos()) ^ since.as_secs())
+    }
+
+    /// The next value, below `bound` (which must not be zero).
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % bound
+    }
+}

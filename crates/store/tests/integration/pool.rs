@@ -179,22 +179,14 @@ async fn numbers(conn: &mut ansinh_store::PooledConnection, count: i64) -> Vec<i
 async fn calls_cancelled_at_random_moments_never_disturb_other_calls() {
     let db = ansinh_test_db::TestDatabase::new().await;
     let pool = ansinh_store::pool(db.url(), 2, ansinh_store::POOL_TIMEOUT).unwrap();
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
+    let seed = ansinh_test_db::Xorshift::clock_seed();
     let tasks: Vec<_> = (0..4_u32)
         .map(|task| {
             let pool = pool.clone();
             tokio::spawn(async move {
-                // xorshift: enough to spread the cancellations over every phase of a call.
-                let mut state = u64::from(seed ^ (task + 1).wrapping_mul(0x9e37_79b9)) | 1;
-                let mut next = move || {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state
-                };
+                let mut random = ansinh_test_db::Xorshift::new(
+                    seed ^ u64::from(task + 1).wrapping_mul(0x9e37_79b9),
+                );
                 // A different count per task, so an answer meant for another task shows.
                 let count = 600 + i64::from(task) * 100;
                 let expected: Vec<i64> = (1..=count).collect();
@@ -208,11 +200,11 @@ async fn calls_cancelled_at_random_moments_never_disturb_other_calls() {
                 let (mut cancelled, mut answered) = (0, 0);
                 for _ in 0..150 {
                     let mut conn = pool.get().await.expect("a connection");
-                    if next() % 3 == 0 {
+                    if random.below(3) == 0 {
                         assert_eq!(numbers(&mut conn, count).await, expected, "seed {seed}");
                         answered += 1;
                     } else {
-                        let deadline = Duration::from_micros(next() % call);
+                        let deadline = Duration::from_micros(random.below(call));
                         if tokio::time::timeout(deadline, numbers(&mut conn, count))
                             .await
                             .is_err()

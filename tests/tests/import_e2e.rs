@@ -512,3 +512,93 @@ async fn texts_longer_than_their_columns_are_named_problems_not_database_failure
     }
     assert_eq!(before, data_checksums_without_ledger(db.url()).await);
 }
+
+/// The newest run of the ledger with its files and rejections, as ImportService serves it.
+async fn last_run(db: &TestDatabase) -> ansinh_store::queries::import_runs::ImportRunRecord {
+    use ansinh_store::queries::import_runs::{import_run, list_import_runs};
+    let mut conn = db.connect().await;
+    let newest = list_import_runs(&mut conn, None, 1)
+        .await
+        .expect("listing the ledger")
+        .pop()
+        .expect("the ledger has a run");
+    import_run(&mut conn, newest.run.id, 100)
+        .await
+        .expect("reading the run")
+        .expect("the run is in the ledger")
+}
+
+#[tokio::test]
+async fn a_10_mb_cell_is_rejected_with_a_short_message_and_a_finished_ledger_entry() {
+    let db = migrated_database().await;
+    let dir = ScratchDir::new("e2e-huge-cell");
+    let huge = "9".repeat(10 << 20);
+    let obs = dir.write(
+        "observations.csv",
+        &format!("region,indicator,period,value\n68,hi_coverage_rate,2024,{huge}\n"),
+    );
+    let before = data_checksums_without_ledger(db.url()).await;
+    let out = import(db.url(), &["load", &obs]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.len() < 10_000,
+        "stderr is {} bytes, starting {:?}",
+        err.len(),
+        err.chars().take(300).collect::<String>()
+    );
+    assert!(!err.contains("could not finish the ledger entry"), "{err}");
+    // The value is named by its start and its size, in the reason and as the value.
+    assert!(err.contains("observations.csv:2:value:"), "{err}");
+    assert!(err.contains("(10,485,760 bytes)"), "{err}");
+    assert_eq!(before, data_checksums_without_ledger(db.url()).await);
+
+    let record = last_run(&db).await;
+    assert_eq!(record.run.status, "rejected", "{record:?}");
+    assert!(record.run.finished_at.is_some(), "{record:?}");
+    assert_eq!(record.run.rejected, 1, "{record:?}");
+    let [rejection] = record.rejections.as_slice() else {
+        panic!("one rejection expected: {record:?}");
+    };
+    assert_eq!(
+        (rejection.line, rejection.column_name.as_deref()),
+        (2, Some("value"))
+    );
+    let value = rejection.value.as_deref().unwrap_or_default();
+    assert!(
+        value.starts_with("999999") && value.ends_with("… (10,485,760 bytes)") && value.len() < 200,
+        "{value:?}"
+    );
+    assert!(rejection.reason.len() < 1000, "{:?}", rejection.reason);
+}
+
+#[tokio::test]
+async fn a_long_operator_name_and_a_deep_path_are_cut_to_fit_the_ledger_not_a_failed_run() {
+    let db = migrated_database().await;
+    let dir = ScratchDir::new("e2e-deep-path");
+    let mut deep = dir.0.clone();
+    for level in 0..6 {
+        deep.push(format!("{level}{}", "d".repeat(199)));
+    }
+    std::fs::create_dir_all(&deep).expect("creating the deep directories");
+    let path = deep.join("observations.csv");
+    std::fs::write(&path, OBSERVATIONS).expect("writing the deep file");
+    let path = path.to_str().expect("a UTF-8 path");
+    assert!(path.chars().count() > 1024, "{}", path.len());
+    let operator = "o".repeat(200);
+
+    let out = import(db.url(), &["load", "--operator", &operator, path]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let record = last_run(&db).await;
+    assert_eq!(record.run.status, "committed", "{record:?}");
+    assert_eq!(record.run.operator, format!("{}…", "o".repeat(127)));
+    let [file] = record.files.as_slice() else {
+        panic!("one file expected: {record:?}");
+    };
+    assert_eq!(file.path.chars().count(), 1024, "{}", file.path);
+    assert!(
+        file.path.starts_with('…') && file.path.ends_with("/observations.csv"),
+        "{}",
+        file.path
+    );
+}

@@ -299,29 +299,49 @@ pub async fn load(options: &LoadOptions, progress: Arc<Progress>) -> Result<Outc
         })
         .collect();
     // The ledger must record even a run whose data connection died; a ledger failure is
-    // logged and the run's own outcome still decides the exit code.
-    let ledger_result = async {
-        db::add_rejections(&mut ledger, &rejections).await?;
-        db::finish_run(
-            &mut ledger,
-            run_id,
-            status,
-            ledger_counts,
-            outcome.message.as_deref(),
-            &rows,
-        )
-        .await?;
-        db::release_run_lock(&mut ledger).await
-    }
-    .await;
-    if let Err(e) = ledger_result {
-        tracing::error!(import.run = run_id, error = %e, "could not finish the ledger entry");
+    // logged and the run's own outcome still decides the exit code. The run is finished even
+    // when its rejections could not all be recorded, so that it does not stay `running` until
+    // the next run calls it killed.
+    let mut message = outcome.message.clone();
+    if let Err(e) = db::add_rejections(&mut ledger, &rejections).await {
+        log_ledger_failure(run_id, "could not record the run's rejections", &e);
+        message.get_or_insert_with(|| {
+            format!(
+                "{} rejection(s) could not all be recorded in the ledger ({e}); the run listed them on stderr (and in --summary-json)",
+                rejections.len()
+            )
+        });
     }
     drop(rejections);
+    let finished = db::finish_run(
+        &mut ledger,
+        run_id,
+        status,
+        ledger_counts,
+        message.as_deref(),
+        &rows,
+    )
+    .await;
+    if let Err(e) = finished {
+        log_ledger_failure(run_id, "could not finish the ledger entry", &e);
+    }
+    if let Err(e) = db::release_run_lock(&mut ledger).await {
+        // The server releases it when the session ends, which is when the process does.
+        log_ledger_failure(run_id, "could not release the run lock", &e);
+    }
     outcome.problems = problems;
     match result {
         Err(e) => Err(RunError::Database(e)),
         Ok(_) => Ok(outcome),
+    }
+}
+
+/// Logs a failed ledger statement with the server's reason, which [`StoreError`]'s text leaves
+/// out (it may quote row data) and an operator needs to act on.
+fn log_ledger_failure(run_id: u64, what: &str, e: &StoreError) {
+    match std::error::Error::source(e) {
+        Some(cause) => tracing::error!(import.run = run_id, error = %e, cause = %cause, "{what}"),
+        None => tracing::error!(import.run = run_id, error = %e, "{what}"),
     }
 }
 

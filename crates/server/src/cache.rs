@@ -31,7 +31,7 @@ use tokio::sync::OnceCell;
 
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::services::CatalogView;
+use crate::catalog::CatalogView;
 
 /// The memory of a cached answer beyond its bytes and key texts: the key's other fields, the
 /// map's slot, the allocations' headers.

@@ -97,14 +97,3 @@ pub struct PoolStatus {
     /// Calls waiting for a connection.
     pub waiting: usize,
 }
-
-/// Maps a store failure: a lost connection is UNAVAILABLE, anything else is internal.
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        if error.is_unavailable() {
-            ApiError::Unavailable
-        } else {
-            ApiError::Internal(Box::new(error))
-        }
-    }
-}

@@ -12,14 +12,16 @@
 
 use std::borrow::Cow;
 
+use ansinh_store::StoreError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
 /// Most field violations one BadRequest lists; one more then says how many were left out.
 const MAX_VIOLATIONS: usize = 20;
-/// Most bytes the listed violations' fields and descriptions take together: base64 makes the
-/// details a third larger on the wire.
-const MAX_DETAILS: usize = 4096;
+/// Most bytes the listed violations' fields and descriptions take together. The details also
+/// carry the message again, and base64 makes them a third larger on the wire: with the
+/// message's own header, at most about 7 KiB.
+const MAX_DETAILS: usize = 3072;
 /// Longest description of a violation, in bytes.
 const MAX_DESCRIPTION: usize = 200;
 /// Longest field path of a violation, in bytes. Paths are the server's own, e.g.
@@ -255,6 +257,17 @@ fn thousands(n: usize) -> String {
     out
 }
 
+/// Maps a store failure: a lost connection is UNAVAILABLE, anything else is internal.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        if error.is_unavailable() {
+            ApiError::Unavailable
+        } else {
+            ApiError::Internal(Box::new(error))
+        }
+    }
+}
+
 impl From<ApiError> for Status {
     fn from(error: ApiError) -> Self {
         // Every message is bounded, not only those of bad fields: a NOT_FOUND may list each of
@@ -438,6 +451,32 @@ mod tests {
             trailer_bytes(&status) < 8192,
             "{} bytes",
             trailer_bytes(&status)
+        );
+    }
+
+    #[test]
+    fn the_largest_error_there_can_be_fits_in_8_kib() {
+        // Long fields and descriptions of Vietnamese text (two or three bytes a character, all
+        // percent-encoded in the message), many more than are listed.
+        let mut violations = Violations::default();
+        for i in 0..1000 {
+            violations.add(
+                &format!("{i:0>80}"),
+                "Đắk Lắk không phải là mã vùng hợp lệ; ".repeat(20),
+            );
+        }
+        let status = Status::from(violations.finish().unwrap_err());
+        assert!(
+            trailer_bytes(&status) < 8192,
+            "{} bytes",
+            trailer_bytes(&status)
+        );
+        let listed = status.get_details_bad_request().unwrap().field_violations;
+        assert!(listed.len() > 5, "{}", listed.len());
+        assert!(
+            listed
+                .iter()
+                .all(|v| v.field.len() <= MAX_FIELD && v.description.len() <= MAX_DESCRIPTION)
         );
     }
 

@@ -13,6 +13,7 @@ mod auth;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cache;
+mod catalog;
 mod config;
 mod db;
 mod error;

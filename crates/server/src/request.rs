@@ -2,9 +2,11 @@
 //! field instead of failing at the first problem, so one INVALID_ARGUMENT lists everything
 //! wrong with the request.
 
-use ansinh_model::{IndicatorCode, NaiveDate, Period, RegionCode, parse_date};
+use ansinh_model::{IndicatorCode, NaiveDate, Period, RegionCode, RegionLevel, parse_date};
+use ansinh_proto::{convert::region_level, pb};
+use ansinh_store::queries::EndWindow;
 
-use crate::error::Violations;
+use crate::error::{ApiError, Violations};
 
 /// The default and the largest page size (AIP-158).
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -68,6 +70,73 @@ impl Violations {
                 DEFAULT_PAGE_SIZE
             }
         }
+    }
+
+    /// A required child level.
+    pub fn level(&mut self, field: &str, value: i32) -> Option<RegionLevel> {
+        match pb::RegionLevel::try_from(value) {
+            Err(_) => {
+                self.add(field, format!("{value} is not a RegionLevel value"));
+                None
+            }
+            Ok(level) => {
+                let level = region_level(level);
+                if level.is_none() {
+                    self.add(
+                        field,
+                        "is required: the level of the children, such as REGION_LEVEL_PROVINCE",
+                    );
+                }
+                level
+            }
+        }
+    }
+
+    /// A window of period end dates; the end must not come before the start.
+    pub fn end_window(&mut self, start: &str, end: &str) -> EndWindow {
+        let from = self.optional_date("start_date", start);
+        let to = self.optional_date("end_date", end);
+        if let (Some(from), Some(to)) = (from, to)
+            && to < from
+        {
+            self.add(
+                "end_date",
+                format!(
+                    "{to} is before start_date {from}; give a window that ends after it starts"
+                ),
+            );
+        }
+        EndWindow { from, to }
+    }
+
+    /// Repeated region codes; each bad one is reported with its index.
+    pub fn region_codes(&mut self, field: &str, texts: &[String]) -> Vec<RegionCode> {
+        texts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, text)| self.region_code(&format!("{field}[{i}]"), text))
+            .collect()
+    }
+
+    /// Repeated indicator codes; each bad one is reported with its index.
+    pub fn indicator_codes(&mut self, field: &str, texts: &[String]) -> Vec<IndicatorCode> {
+        texts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, text)| self.indicator_code(&format!("{field}[{i}]"), text))
+            .collect()
+    }
+
+    /// The request read into a query when nothing was recorded, else every violation as one
+    /// INVALID_ARGUMENT. `build` assembles the query from the readers' values (`field?`); it
+    /// finds one missing only if a reader returned nothing without recording why, a defect.
+    pub fn finish_with<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
+        self.finish()?;
+        build().ok_or_else(|| {
+            ApiError::Internal(
+                "a request reader returned no value and recorded no violation".into(),
+            )
+        })
     }
 }
 

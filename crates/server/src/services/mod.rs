@@ -19,7 +19,7 @@ use encoded::StatisticsRoutes;
 pub(crate) use imports::Imports;
 pub(crate) use indicators::Indicators;
 pub(crate) use regions::Regions;
-pub(crate) use statistics::{CatalogView, Statistics};
+pub(crate) use statistics::Statistics;
 
 /// The largest messages a service reads and writes.
 #[derive(Debug, Clone, Copy)]

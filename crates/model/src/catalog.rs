@@ -162,17 +162,12 @@ impl Catalog {
     /// How `indicator`'s figures sit in time: stocks, and ratios of stocks, at an instant;
     /// flows, ratios of flows and reported ratios over an interval.
     pub fn timing(&self, indicator: &Indicator) -> Timing {
-        let kind = match (indicator.kind, &indicator.numerator) {
-            (IndicatorKind::Ratio, Some(numerator)) => self
-                .by_code
-                .get(numerator)
-                .map_or(IndicatorKind::Flow, |part| part.kind),
-            (kind, _) => kind,
-        };
-        match kind {
-            IndicatorKind::Stock => Timing::Instant,
-            _ => Timing::Interval,
-        }
+        let numerator_kind = indicator
+            .numerator
+            .as_ref()
+            .and_then(|numerator| self.by_code.get(numerator))
+            .map(|part| part.kind);
+        Timing::of(indicator.kind, numerator_kind)
     }
 
     /// The period under which a figure of `indicator` reported for `period` is stored.
@@ -272,6 +267,25 @@ mod tests {
                 "{code}"
             );
         }
+    }
+
+    #[test]
+    fn an_instant_is_the_last_day_of_every_period_form_and_an_interval_the_period() {
+        for text in ["2024", "2024-H2", "2024-Q4", "2024-12", "2024-12-31"] {
+            let period = Period::parse(text).unwrap();
+            assert_eq!(
+                Timing::Instant.period(period),
+                Period::parse("2024-12-31").unwrap(),
+                "{text}"
+            );
+            assert_eq!(Timing::Interval.period(period), period, "{text}");
+        }
+        let five_months = Period::parse("2025-01/2025-05").unwrap();
+        assert_eq!(
+            Timing::Instant.period(five_months),
+            Period::parse("2025-05-31").unwrap()
+        );
+        assert_eq!(Timing::Interval.period(five_months), five_months);
     }
 
     #[test]

@@ -10,8 +10,6 @@ use std::str::FromStr;
 use chrono::{Datelike, NaiveDate};
 use thiserror::Error;
 
-use crate::indicator::IndicatorKind;
-
 /// The years the text forms can write with four digits.
 const YEARS: std::ops::RangeInclusive<i32> = 0..=9999;
 
@@ -151,23 +149,13 @@ impl Period {
         self.start == self.end
     }
 
-    /// The period a figure of `kind` reported for this period refers to: a stock is a level,
-    /// so it belongs to the last day (`hi_participants` for `2024` is the level on
-    /// 2024-12-31); every other kind covers the whole interval.
-    pub fn for_kind(self, kind: IndicatorKind) -> Period {
-        match kind {
-            IndicatorKind::Stock => Self::instant(self.end),
-            IndicatorKind::Flow | IndicatorKind::Ratio | IndicatorKind::ReportedRatio => self,
-        }
-    }
-
     /// The same period one year before, or `None` before year 0000.
     ///
     /// Month ends are kept as month ends, so that a stock on the last day of February is
     /// compared with the last day of February: `2024-02` → `2023-02` (to the 28th),
     /// `2024-02-29` → `2023-02-28`, `2025-02-28` → `2024-02-29`. Other days keep their
     /// number (`2024-02-28` → `2023-02-28`). Hence
-    /// `p.for_kind(k).year_earlier() == p.year_earlier().map(|e| e.for_kind(k))`.
+    /// `t.period(p).year_earlier() == p.year_earlier().map(|e| t.period(e))` for a [`Timing`](crate::Timing) `t`.
     pub fn year_earlier(self) -> Option<Period> {
         let shift = |date: NaiveDate| -> Option<NaiveDate> {
             let year = date
@@ -453,6 +441,7 @@ fn is_leap_year(year: i32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Timing;
 
     fn date(text: &str) -> NaiveDate {
         text.parse().unwrap()
@@ -730,33 +719,6 @@ mod tests {
     }
 
     #[test]
-    fn stock_is_the_instant_of_the_last_day() {
-        for text in ["2024", "2024-H2", "2024-Q4", "2024-12", "2024-12-31"] {
-            assert_eq!(
-                period(text).for_kind(IndicatorKind::Stock),
-                period("2024-12-31"),
-                "{text}"
-            );
-        }
-        assert_eq!(
-            period("2025-01/2025-05").for_kind(IndicatorKind::Stock),
-            period("2025-05-31")
-        );
-    }
-
-    #[test]
-    fn other_kinds_keep_the_interval() {
-        let five_months = period("2025-01/2025-05");
-        for kind in [
-            IndicatorKind::Flow,
-            IndicatorKind::Ratio,
-            IndicatorKind::ReportedRatio,
-        ] {
-            assert_eq!(five_months.for_kind(kind), five_months);
-        }
-    }
-
-    #[test]
     fn year_earlier_shifts_every_form() {
         let cases = [
             ("2024", "2023"),
@@ -806,10 +768,10 @@ mod tests {
         ] {
             let reported = period(text);
             assert_eq!(
-                reported.for_kind(IndicatorKind::Stock).year_earlier(),
+                Timing::Instant.period(reported).year_earlier(),
                 reported
                     .year_earlier()
-                    .map(|earlier| earlier.for_kind(IndicatorKind::Stock)),
+                    .map(|earlier| Timing::Instant.period(earlier)),
                 "{text}"
             );
         }

@@ -162,20 +162,9 @@ fn shortfall(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{dec, exact, period};
     use AttainmentStatus::{Met, NoData, NoTarget, NotMet};
     use Qualifier::{About as A, Exact as E, LessThan as L, MoreThan as M, Nearly as N};
-
-    fn dec(text: &str) -> Decimal {
-        text.parse().unwrap()
-    }
-
-    fn exact(text: &str) -> Quantity {
-        Quantity::exact(dec(text))
-    }
-
-    fn period(text: &str) -> Period {
-        Period::parse(text).unwrap()
-    }
 
     fn rate(
         actual: Quantity,

@@ -180,25 +180,7 @@ impl Catalog {
 mod tests {
     use super::*;
     use crate::Unit;
-
-    fn indicator(
-        code: &str,
-        unit: Unit,
-        kind: IndicatorKind,
-        parts: Option<(&str, &str)>,
-    ) -> Indicator {
-        Indicator::new(
-            code.parse().unwrap(),
-            code,
-            None,
-            unit,
-            kind,
-            parts.map(|(n, _)| n.parse().unwrap()),
-            parts.map(|(_, d)| d.parse().unwrap()),
-            None,
-        )
-        .unwrap()
-    }
+    use crate::fixtures::indicator;
 
     fn coverage_catalog() -> Catalog {
         Catalog::new([

@@ -152,19 +152,8 @@ pub fn series_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{dec, exact, period};
     use Qualifier::{About as A, Exact as E, LessThan as L, MoreThan as M, Nearly as N};
-
-    fn dec(text: &str) -> Decimal {
-        text.parse().unwrap()
-    }
-
-    fn exact(text: &str) -> Quantity {
-        Quantity::exact(dec(text))
-    }
-
-    fn period(text: &str) -> Period {
-        Period::parse(text).unwrap()
-    }
 
     #[test]
     fn change_between_seed_figures() {

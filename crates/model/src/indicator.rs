@@ -468,13 +468,10 @@ pub enum IndicatorError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::dec;
 
     fn code(text: &str) -> IndicatorCode {
         IndicatorCode::parse(text).unwrap()
-    }
-
-    fn dec(text: &str) -> Decimal {
-        text.parse().unwrap()
     }
 
     #[test]

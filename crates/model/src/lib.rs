@@ -10,6 +10,8 @@
 mod attainment;
 mod catalog;
 mod change;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 mod indicator;
 mod keyword;
 mod name;

@@ -336,11 +336,8 @@ pub enum NumberErrorKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::dec;
     use NumberLocale::{En, Plain, Vi};
-
-    fn dec(text: &str) -> Decimal {
-        text.parse().unwrap()
-    }
 
     fn kind(text: &str, locale: NumberLocale) -> NumberErrorKind {
         let error = parse_number(text, locale).unwrap_err();

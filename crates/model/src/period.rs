@@ -442,14 +442,7 @@ fn is_leap_year(year: i32) -> bool {
 mod tests {
     use super::*;
     use crate::Timing;
-
-    fn date(text: &str) -> NaiveDate {
-        text.parse().unwrap()
-    }
-
-    fn period(text: &str) -> Period {
-        Period::parse(text).unwrap()
-    }
+    use crate::fixtures::{date, period};
 
     /// Text, first day, last day, canonical display.
     const FORMS_TABLE: &[(&str, &str, &str, &str)] = &[

@@ -66,15 +66,7 @@ pub fn rank<K: Clone + Ord>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rust_decimal::Decimal;
-
-    fn dec(text: &str) -> Decimal {
-        text.parse().unwrap()
-    }
-
-    fn exact(text: &str) -> Quantity {
-        Quantity::exact(dec(text))
-    }
+    use crate::fixtures::{dec, exact};
 
     fn ranks(ranked: &[Ranked<&'static str>]) -> Vec<(&'static str, usize)> {
         ranked.iter().map(|entry| (entry.key, entry.rank)).collect()

@@ -432,13 +432,10 @@ impl LineageKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::date;
 
     fn code(text: &str) -> RegionCode {
         RegionCode::parse(text).unwrap()
-    }
-
-    fn date(text: &str) -> NaiveDate {
-        text.parse().unwrap()
     }
 
     #[test]

@@ -259,23 +259,12 @@ pub fn combine_constituents<K: Clone + Ord>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{dec, exact, period};
     use Qualifier::{About as A, Exact as E, LessThan as L, MoreThan as M, Nearly as N};
     use rust_decimal::Decimal;
 
-    fn dec(text: &str) -> Decimal {
-        text.parse().unwrap()
-    }
-
-    fn exact(text: &str) -> Quantity {
-        Quantity::exact(dec(text))
-    }
-
     fn qualified(text: &str, qualifier: Qualifier) -> Quantity {
         Quantity::new(dec(text), qualifier)
-    }
-
-    fn period(text: &str) -> Period {
-        Period::parse(text).unwrap()
     }
 
     #[test]

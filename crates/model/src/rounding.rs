@@ -41,10 +41,7 @@ pub fn percent_of(numerator: Decimal, denominator: Decimal) -> Option<Decimal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn dec(text: &str) -> Decimal {
-        text.parse().unwrap()
-    }
+    use crate::fixtures::dec;
 
     #[test]
     fn percentages_round_half_to_even_at_two_places() {

@@ -248,11 +248,8 @@ pub enum ValueError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::dec;
     use Qualifier::{About as A, Exact as E, LessThan as L, MoreThan as M, Nearly as N};
-
-    fn dec(text: &str) -> Decimal {
-        text.parse().unwrap()
-    }
 
     #[test]
     fn qualifier_words() {

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use ansinh_model::fixtures::date;
 use ansinh_model::{IndicatorCode, NaiveDate, RegionCode};
 use ansinh_proto::pb::{self, statistics_service_client::StatisticsServiceClient};
 use ansinh_server::{Cache, Config};
@@ -15,10 +16,6 @@ use ansinh_test_db::TestDatabase;
 use clap::Parser;
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use rust_decimal::Decimal;
-
-fn date(text: &str) -> NaiveDate {
-    ansinh_model::parse_date(text).unwrap()
-}
 
 /// Writes `changes` (period end, value) for Lâm Đồng's HI participants as one committed run:
 /// the data in one transaction, then the ledger entry marked committed, in the importer's order.

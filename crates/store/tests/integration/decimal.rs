@@ -1,7 +1,6 @@
 //! DECIMAL(24,6) <-> rust_decimal::Decimal, exactly, through diesel binds and results.
 
-use std::str::FromStr;
-
+use ansinh_model::fixtures::dec;
 use ansinh_store::SqlDecimal;
 use ansinh_store::decimal::decimal_column_max;
 use diesel::prelude::*;
@@ -14,10 +13,6 @@ diesel::table! {
         id -> Integer,
         amount -> Numeric,
     }
-}
-
-fn dec(text: &str) -> Decimal {
-    Decimal::from_str(text).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -33,6 +33,4 @@ async fn with_reference_data() -> (TestDatabase, AsyncMysqlConnection) {
     (db, conn)
 }
 
-fn date(text: &str) -> chrono::NaiveDate {
-    ansinh_model::parse_date(text).unwrap()
-}
+use ansinh_model::fixtures::date;

@@ -1,25 +1,13 @@
 //! Records the statistics tests build answers from: indicators, region versions, figures.
 
-use ansinh_model::{
-    Indicator, IndicatorKind, NaiveDate, Period, Qualifier, Quantity, Region, RegionLevel, Timing,
-    Unit, Validity,
-};
+use ansinh_model::{IndicatorKind, Quantity, Region, RegionLevel, Timing, Unit, Validity};
 use ansinh_store::queries::{Figure, IndicatorRecord, RegionRecord};
 
 use crate::catalog::Subject;
 
-pub(super) fn date(text: &str) -> NaiveDate {
-    ansinh_model::parse_date(text).unwrap()
-}
+pub(super) use ansinh_model::fixtures::{date, period, quantity};
 
-pub(super) fn period(text: &str) -> Period {
-    Period::parse(text).unwrap()
-}
-
-pub(super) fn quantity(text: &str, qualifier: Qualifier) -> Quantity {
-    Quantity::new(text.parse().unwrap(), qualifier)
-}
-
+/// An indicator of the catalog with its row id.
 pub(super) fn indicator(
     id: u32,
     code: &str,
@@ -29,17 +17,7 @@ pub(super) fn indicator(
 ) -> IndicatorRecord {
     IndicatorRecord {
         id,
-        indicator: Indicator::new(
-            code.parse().unwrap(),
-            code,
-            None,
-            unit,
-            kind,
-            parts.map(|(n, _)| n.parse().unwrap()),
-            parts.map(|(_, d)| d.parse().unwrap()),
-            None,
-        )
-        .unwrap(),
+        indicator: ansinh_model::fixtures::indicator(code, unit, kind, parts),
     }
 }
 

@@ -11,10 +11,11 @@
 use rust_decimal::Decimal;
 
 use crate::change::ChangeUnit;
-use crate::indicator::{IndicatorKind, Unit};
+use crate::indicator::IndicatorKind;
 use crate::keyword::keyword_enum;
 use crate::period::Period;
 use crate::rounding::percent_of;
+use crate::unit::Unit;
 use crate::value::{Qualifier, Quantity};
 
 keyword_enum! {

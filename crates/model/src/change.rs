@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use crate::indicator::Unit;
 use crate::keyword::keyword_enum;
 use crate::period::Period;
 use crate::rounding::percent_of;
+use crate::unit::Unit;
 use crate::value::{Qualifier, Quantity};
 
 keyword_enum! {

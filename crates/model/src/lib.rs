@@ -21,6 +21,7 @@ mod ranking;
 mod region;
 mod rollup;
 mod rounding;
+mod unit;
 mod value;
 
 pub use chrono::NaiveDate;
@@ -29,9 +30,7 @@ pub use rust_decimal::Decimal;
 pub use attainment::{Attainment, AttainmentStatus};
 pub use catalog::{Catalog, CatalogError, Timing};
 pub use change::{Change, ChangeUnit, SeriesPoint, series_changes};
-pub use indicator::{
-    Indicator, IndicatorCode, IndicatorCodeError, IndicatorError, IndicatorKind, InputUnit, Unit,
-};
+pub use indicator::{Indicator, IndicatorCode, IndicatorCodeError, IndicatorError, IndicatorKind};
 pub use keyword::ParseKeywordError;
 pub use name::fold_name;
 pub use number::{NumberError, NumberErrorKind, NumberLocale, parse_number};
@@ -43,4 +42,5 @@ pub use region::{
 };
 pub use rollup::{Combined, Reported, RollUp, RollUpError, combine_constituents, roll_up};
 pub use rounding::{PERCENT_DECIMAL_PLACES, PERCENT_ROUNDING, percent_of, round_percent};
-pub use value::{Qualifier, Quantity, ValueError, format_decimal};
+pub use unit::{InputUnit, Unit, ValueError};
+pub use value::{Qualifier, Quantity, format_decimal};

@@ -18,7 +18,8 @@ use thiserror::Error;
 use crate::indicator::IndicatorKind;
 use crate::period::Period;
 use crate::rounding::percent_of;
-use crate::value::{Qualifier, Quantity, ValueError};
+use crate::unit::ValueError;
+use crate::value::{Qualifier, Quantity};
 
 /// What one region reported for the indicator being combined.
 ///

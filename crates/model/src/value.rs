@@ -4,10 +4,9 @@
 //! normalized text form of a decimal, and the errors a value can have for its unit.
 
 use rust_decimal::Decimal;
-use thiserror::Error;
 
-use crate::indicator::{InputUnit, Unit};
 use crate::keyword::keyword_enum;
+use crate::unit::ValueError;
 
 keyword_enum! {
     /// How the source stated a figure. Blank text reads as `Exact`, as does `Default`.
@@ -198,51 +197,6 @@ pub fn format_decimal(value: Decimal) -> String {
         push(&mut text, digits);
     }
     text
-}
-
-/// Why a value is not acceptable for its unit, or cannot be computed.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ValueError {
-    /// Scaling to the base unit needs more digits than a decimal holds.
-    #[error(
-        "{value} {unit} is too large: in {} it needs more than the 28 significant digits a value can hold exactly",
-        .unit.base_unit()
-    )]
-    Overflow {
-        /// The value as given.
-        value: Decimal,
-        /// The unit it was given in.
-        unit: InputUnit,
-    },
-    /// A percentage outside 0..=100.
-    #[error(
-        "{value} is outside 0 to 100; a percentage share lies from 0 to 100 (94.56 means 94.56%)"
-    )]
-    PercentOutOfRange {
-        /// The value given.
-        value: Decimal,
-    },
-    /// A negative amount in a unit that cannot be negative.
-    #[error("{value} is negative; a value in {unit} must be 0 or more")]
-    Negative {
-        /// The value given.
-        value: Decimal,
-        /// Its unit.
-        unit: Unit,
-    },
-    /// A fraction in a unit counted in whole numbers.
-    #[error("{value} has a fractional part; a value in {unit} must be a whole number")]
-    Fractional {
-        /// The value given.
-        value: Decimal,
-        /// Its unit.
-        unit: Unit,
-    },
-    /// A total too large for a decimal.
-    #[error(
-        "the total is too large: it needs more than the 28 significant digits a value can hold exactly"
-    )]
-    SumOverflow,
 }
 
 #[cfg(test)]
@@ -445,29 +399,6 @@ mod tests {
         assert_eq!(
             format_decimal(Decimal::from_i128_with_scale(381_800, 2)),
             "3818"
-        );
-    }
-
-    #[test]
-    fn value_errors_say_what_is_accepted() {
-        let percent = ValueError::PercentOutOfRange { value: dec("120") };
-        assert!(percent.to_string().contains("lies from 0 to 100"));
-        let negative = ValueError::Negative {
-            value: dec("-1"),
-            unit: Unit::Persons,
-        };
-        assert_eq!(
-            negative.to_string(),
-            "-1 is negative; a value in persons must be 0 or more"
-        );
-        let overflow = ValueError::Overflow {
-            value: dec("1"),
-            unit: InputUnit::TrillionVnd,
-        };
-        assert!(
-            overflow
-                .to_string()
-                .starts_with("1 trillion_vnd is too large: in vnd")
         );
     }
 }

@@ -15,10 +15,8 @@ use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
 use crate::StoreError;
 use crate::decimal::SqlDecimal;
 use crate::models::{ObservationRow, RegionRow};
-use crate::queries::regions::{RegionRecord, to_record};
+use crate::queries::regions::{RegionRecord, parent_code, parent_join, to_record};
 use crate::schema::{indicators, observations, regions, sources};
-
-diesel::alias!(regions as parents: ParentsAlias);
 
 /// An inclusive window of period end dates; `None` bounds are open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -173,13 +171,13 @@ async fn list_matching(
 ) -> Result<Vec<ObservationRecord>, StoreError> {
     let mut query = observations::table
         .inner_join(regions::table.on(regions::id.eq(observations::region_id)))
-        .left_join(parents.on(regions::parent_id.eq(parents.field(regions::id).nullable())))
+        .left_join(parent_join())
         .inner_join(indicators::table.on(indicators::id.eq(observations::indicator_id)))
         .left_join(sources::table.on(sources::id.nullable().eq(observations::source_id)))
         .select((
             ObservationRow::as_select(),
             RegionRow::as_select(),
-            parents.field(regions::code).nullable(),
+            parent_code(),
             indicators::code,
             indicators::unit,
             sources::name.nullable(),

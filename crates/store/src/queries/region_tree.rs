@@ -11,11 +11,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
 
 use crate::StoreError;
-use crate::models::RegionRow;
-use crate::queries::regions::{LineageEdge, RegionRecord, lineage_predecessors, to_record};
+use crate::queries::regions::{
+    LineageEdge, RegionRecord, lineage_predecessors, records, to_records,
+};
 use crate::schema::{region_members, regions};
-
-diesel::alias!(regions as parents: ParentsAlias);
 
 /// Every version of each of `codes`, ordered by code, then by start of validity.
 pub async fn region_versions(
@@ -25,19 +24,10 @@ pub async fn region_versions(
     if codes.is_empty() {
         return Ok(Vec::new());
     }
-    regions::table
-        .left_join(parents.on(regions::parent_id.eq(parents.field(regions::id).nullable())))
+    let query = records()
         .filter(regions::code.eq_any(codes))
-        .order((regions::code.asc(), regions::valid_from.asc()))
-        .select((
-            RegionRow::as_select(),
-            parents.field(regions::code).nullable(),
-        ))
-        .load::<(RegionRow, Option<String>)>(conn)
-        .await?
-        .into_iter()
-        .map(to_record)
-        .collect()
+        .order((regions::code.asc(), regions::valid_from.asc()));
+    to_records(query.load(conn).await?)
 }
 
 /// The versions with these ids, ordered by code, then id; unknown ids are skipped.
@@ -48,19 +38,10 @@ pub async fn regions_by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    regions::table
-        .left_join(parents.on(regions::parent_id.eq(parents.field(regions::id).nullable())))
+    let query = records()
         .filter(regions::id.eq_any(ids))
-        .order((regions::code.asc(), regions::id.asc()))
-        .select((
-            RegionRow::as_select(),
-            parents.field(regions::code).nullable(),
-        ))
-        .load::<(RegionRow, Option<String>)>(conn)
-        .await?
-        .into_iter()
-        .map(to_record)
-        .collect()
+        .order((regions::code.asc(), regions::id.asc()));
+    to_records(query.load(conn).await?)
 }
 
 /// The ids of every descendant of `roots` (not the roots themselves, unless one descends from

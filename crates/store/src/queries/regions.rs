@@ -1,8 +1,12 @@
 //! Region versions: resolving a code on a date, listing a level with keyset paging, and
-//! walking lineage edges.
+//! walking lineage edges; and the one way a version is read with its parent's code
+//! ([`records`], [`to_record`]), which the region tree and the observations use too.
 
 use ansinh_model::{LineageKind, NaiveDate, Region, RegionCode, RegionLevel, Validity, fold_name};
+use diesel::dsl::{AsSelect, Select};
+use diesel::mysql::Mysql;
 use diesel::prelude::*;
+use diesel::query_source::AliasedField;
 use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
 
 use crate::StoreError;
@@ -76,13 +80,44 @@ fn valid_on(date: NaiveDate) -> _ {
         .and(regions::valid_to.is_null().or(regions::valid_to.ge(date)))
 }
 
+/// The join that gives a region version its parent's code. Every query that returns
+/// [`RegionRecord`]s joins it and selects the version with [`parent_code`], which
+/// [`to_record`] decodes, so a record is read one way wherever it comes from.
 #[diesel::dsl::auto_type]
-fn with_parent_code() -> _ {
-    regions::table
-        .left_join(parents.on(regions::parent_id.eq(parents.field(regions::id).nullable())))
+pub(crate) fn parent_join() -> _ {
+    parents.on(regions::parent_id.eq(parents.field(regions::id).nullable()))
 }
 
-type RowWithParent = (RegionRow, Option<String>);
+#[diesel::dsl::auto_type]
+fn with_parent_code() -> _ {
+    regions::table.left_join(parent_join())
+}
+
+type ParentCode = diesel::dsl::Nullable<AliasedField<ParentsAlias, regions::code>>;
+
+/// The parent's code through [`parent_join`]; `NULL` for versions without a parent.
+pub(crate) fn parent_code() -> ParentCode {
+    parents.field(regions::code).nullable()
+}
+
+/// What [`record_columns`] loads into.
+pub(crate) type RowWithParent = (RegionRow, Option<String>);
+
+type RecordColumns = (AsSelect<RegionRow, Mysql>, ParentCode);
+
+fn record_columns() -> RecordColumns {
+    (RegionRow::as_select(), parent_code())
+}
+
+/// Region versions with their parents' codes, to filter, order, load and [`to_records`].
+pub(crate) fn records() -> Select<with_parent_code, RecordColumns> {
+    with_parent_code().select(record_columns())
+}
+
+/// Decodes what a [`records`] query loaded.
+pub(crate) fn to_records(rows: Vec<RowWithParent>) -> Result<Vec<RegionRecord>, StoreError> {
+    rows.into_iter().map(to_record).collect()
+}
 
 /// The version of `code` valid on `date`, if any.
 pub async fn region_at(
@@ -90,21 +125,14 @@ pub async fn region_at(
     code: &RegionCode,
     date: NaiveDate,
 ) -> Result<Option<RegionRecord>, StoreError> {
-    with_parent_code()
+    let query = records()
         .filter(regions::code.eq(code.as_str()))
         .filter(valid_on(date))
         // Versions of one code should not overlap; if imported data makes them, the latest
         // start wins, deterministically.
         .order(regions::valid_from.desc())
-        .select((
-            RegionRow::as_select(),
-            parents.field(regions::code).nullable(),
-        ))
-        .first::<RowWithParent>(conn)
-        .await
-        .optional()?
-        .map(to_record)
-        .transpose()
+        .limit(1);
+    Ok(to_records(query.load(conn).await?)?.pop())
 }
 
 /// The version with this id, if any.
@@ -112,17 +140,8 @@ pub async fn region_by_id(
     conn: &mut AsyncMysqlConnection,
     id: u32,
 ) -> Result<Option<RegionRecord>, StoreError> {
-    with_parent_code()
-        .filter(regions::id.eq(id))
-        .select((
-            RegionRow::as_select(),
-            parents.field(regions::code).nullable(),
-        ))
-        .first::<RowWithParent>(conn)
-        .await
-        .optional()?
-        .map(to_record)
-        .transpose()
+    let query = records().filter(regions::id.eq(id)).limit(1);
+    Ok(to_records(query.load(conn).await?)?.pop())
 }
 
 /// How many versions of `level` are valid on `date`.
@@ -169,12 +188,7 @@ pub async fn list_regions(
     after: Option<&RegionCursor>,
     limit: u32,
 ) -> Result<Vec<RegionRecord>, StoreError> {
-    let mut query = with_parent_code()
-        .select((
-            RegionRow::as_select(),
-            parents.field(regions::code).nullable(),
-        ))
-        .into_boxed();
+    let mut query = records().into_boxed();
     if let Some(level) = filter.level {
         query = query.filter(regions::level.eq(level.as_str()));
     }
@@ -194,14 +208,10 @@ pub async fn list_regions(
                 .and(regions::id.gt(cursor.id))),
         );
     }
-    query
+    let query = query
         .order((regions::code.asc(), regions::id.asc()))
-        .limit(i64::from(limit))
-        .load::<RowWithParent>(conn)
-        .await?
-        .into_iter()
-        .map(to_record)
-        .collect()
+        .limit(i64::from(limit));
+    to_records(query.load(conn).await?)
 }
 
 /// `%<folded text>%` with LIKE's wildcards in the text escaped, so "50%" means 50%.
@@ -219,25 +229,32 @@ fn name_pattern(text: &str) -> String {
     pattern
 }
 
+/// The edges whose `$near` end is `$region_id`, each with the version at its `$far` end,
+/// ordered by that version's code, then id. A macro so that both directions are one query:
+/// they join on different columns, which diesel gives different types.
+macro_rules! lineage_edges {
+    ($conn:expr, $region_id:expr, near: $near:ident, far: $far:ident) => {
+        region_lineage::table
+            .inner_join(regions::table.on(regions::id.eq(region_lineage::$far)))
+            .left_join(parent_join())
+            .filter(region_lineage::$near.eq($region_id))
+            .order((regions::code.asc(), regions::id.asc()))
+            .select((LineageRow::as_select(), record_columns()))
+            .load($conn)
+            .await?
+            .into_iter()
+            .map(to_edge)
+            .collect()
+    };
+}
+
 /// The versions `region_id` came from (e.g. old 68, 60 and 67 for the 2025 Lâm Đồng),
 /// ordered by code.
 pub async fn lineage_predecessors(
     conn: &mut AsyncMysqlConnection,
     region_id: u32,
 ) -> Result<Vec<LineageEdge>, StoreError> {
-    let rows = region_lineage::table
-        .inner_join(regions::table.on(regions::id.eq(region_lineage::from_region_id)))
-        .left_join(parents.on(regions::parent_id.eq(parents.field(regions::id).nullable())))
-        .filter(region_lineage::to_region_id.eq(region_id))
-        .order((regions::code.asc(), regions::id.asc()))
-        .select((
-            LineageRow::as_select(),
-            RegionRow::as_select(),
-            parents.field(regions::code).nullable(),
-        ))
-        .load::<(LineageRow, RegionRow, Option<String>)>(conn)
-        .await?;
-    rows.into_iter().map(to_edge).collect()
+    lineage_edges!(conn, region_id, near: to_region_id, far: from_region_id)
 }
 
 /// The versions `region_id` went into, ordered by code.
@@ -245,24 +262,10 @@ pub async fn lineage_successors(
     conn: &mut AsyncMysqlConnection,
     region_id: u32,
 ) -> Result<Vec<LineageEdge>, StoreError> {
-    let rows = region_lineage::table
-        .inner_join(regions::table.on(regions::id.eq(region_lineage::to_region_id)))
-        .left_join(parents.on(regions::parent_id.eq(parents.field(regions::id).nullable())))
-        .filter(region_lineage::from_region_id.eq(region_id))
-        .order((regions::code.asc(), regions::id.asc()))
-        .select((
-            LineageRow::as_select(),
-            RegionRow::as_select(),
-            parents.field(regions::code).nullable(),
-        ))
-        .load::<(LineageRow, RegionRow, Option<String>)>(conn)
-        .await?;
-    rows.into_iter().map(to_edge).collect()
+    lineage_edges!(conn, region_id, near: from_region_id, far: to_region_id)
 }
 
-fn to_edge(
-    (lineage, row, parent_code): (LineageRow, RegionRow, Option<String>),
-) -> Result<LineageEdge, StoreError> {
+fn to_edge((lineage, region): (LineageRow, RowWithParent)) -> Result<LineageEdge, StoreError> {
     let kind = lineage.kind.parse::<LineageKind>().map_err(|e| {
         StoreError::Corrupt(format!(
             "lineage edge {} -> {}: {e}",
@@ -270,7 +273,7 @@ fn to_edge(
         ))
     })?;
     Ok(LineageEdge {
-        region: to_record((row, parent_code))?,
+        region: to_record(region)?,
         kind,
         effective_date: lineage.effective_date,
         approximate: lineage.approximate,
@@ -279,9 +282,7 @@ fn to_edge(
 
 /// Rebuilds the domain value from a stored row without re-applying input rules (the row was
 /// checked when written); only values no domain type can hold are reported.
-pub(crate) fn to_record(
-    (row, parent_code): (RegionRow, Option<String>),
-) -> Result<RegionRecord, StoreError> {
+pub(crate) fn to_record((row, parent_code): RowWithParent) -> Result<RegionRecord, StoreError> {
     let corrupt =
         |what: String| StoreError::Corrupt(format!("region {} (id {}): {what}", row.code, row.id));
     let code = RegionCode::parse(&row.code).map_err(|e| corrupt(e.to_string()))?;

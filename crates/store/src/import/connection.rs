@@ -12,12 +12,14 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 
 use bytes::Bytes;
-use diesel_async::{AsyncMysqlConnection, SimpleAsyncConnection};
+use diesel_async::{AsyncConnection, AsyncMysqlConnection, SimpleAsyncConnection};
 use futures_util::{FutureExt, StreamExt};
 
 use super::Result;
+use super::watch::{Slot, StatementTimer};
 use crate::StoreError;
 
 /// Bytes per packet of LOAD DATA input.
@@ -85,30 +87,69 @@ fn packets(data: Bytes) -> impl Iterator<Item = Bytes> {
 
 /// Opens a connection to `url` that serves `LOAD DATA LOCAL INFILE` from `buffers`.
 pub async fn connect(url: &str, buffers: InfileBuffers) -> Result<ImportConnection> {
+    open(url, buffers, None).await
+}
+
+/// [`connect`], with the connection's statements timed by `timer`; a streamed load counts as
+/// waiting for the server only while the driver has a piece it cannot hand on.
+pub async fn connect_watched(
+    url: &str,
+    buffers: InfileBuffers,
+    timer: &StatementTimer,
+) -> Result<ImportConnection> {
+    open(url, buffers, Some(timer.slot())).await
+}
+
+/// `data` as the driver reads it, telling `slot` whether the driver waits for the server
+/// (it has a piece to send, or has sent the last) or for the importer (no piece is ready).
+fn timed(mut data: mysql_async::InfileData, slot: Arc<Slot>) -> mysql_async::InfileData {
+    Box::pin(futures_util::stream::poll_fn(move |cx| {
+        let next = data.poll_next_unpin(cx);
+        match next {
+            Poll::Pending => slot.answered(),
+            Poll::Ready(_) => slot.waiting(),
+        }
+        next
+    }))
+}
+
+async fn open(
+    url: &str,
+    buffers: InfileBuffers,
+    slot: Option<Arc<Slot>>,
+) -> Result<ImportConnection> {
     let bad = |e: String| StoreError::Connect(diesel::ConnectionError::BadConnection(e));
     let opts = mysql_async::Opts::from_url(url).map_err(|e| bad(e.to_string()))?;
+    let handler_slot = slot.clone();
     let handler = move |name: &[u8]| {
         let data = buffers.take(name);
         let name = String::from_utf8_lossy(name).into_owned();
+        let slot = handler_slot.clone();
         async move {
-            match data {
+            let data = match data {
                 // The driver sends each item as one packet: keep them well below
                 // max_allowed_packet.
                 Some(Pending::Whole(data)) => {
                     let pieces: Vec<std::io::Result<Bytes>> = packets(data).map(Ok).collect();
                     let stream = futures_util::stream::iter(pieces);
-                    Ok(Box::pin(stream) as mysql_async::InfileData)
+                    Box::pin(stream) as mysql_async::InfileData
                 }
                 Some(Pending::Stream(stream)) => {
                     let stream = stream.flat_map(|piece| {
                         futures_util::stream::iter(packets(piece).map(Ok).collect::<Vec<_>>())
                     });
-                    Ok(Box::pin(stream) as mysql_async::InfileData)
+                    Box::pin(stream) as mysql_async::InfileData
                 }
-                None => Err(mysql_async::LocalInfileError::OtherError(
-                    format!("no data registered for {name}").into(),
-                )),
-            }
+                None => {
+                    return Err(mysql_async::LocalInfileError::OtherError(
+                        format!("no data registered for {name}").into(),
+                    ));
+                }
+            };
+            Ok(match slot {
+                Some(slot) => timed(data, slot),
+                None => data,
+            })
         }
         .boxed()
     };
@@ -117,6 +158,37 @@ pub async fn connect(url: &str, buffers: InfileBuffers) -> Result<ImportConnecti
         .await
         .map_err(|e| bad(e.to_string()))?;
     let mut conn = AsyncMysqlConnection::try_from(conn).await?;
+    if let Some(slot) = slot {
+        conn.set_instrumentation(super::watch::Timing(slot));
+    }
     conn.batch_execute(crate::pool::SESSION_SETUP).await?;
     Ok(conn)
+}
+
+#[derive(diesel::QueryableByName)]
+struct SessionId {
+    #[diesel(sql_type = diesel::sql_types::Unsigned<diesel::sql_types::BigInt>)]
+    id: u64,
+}
+
+/// The server's id of `conn`'s session, for [`kill_session`].
+pub async fn session_id(conn: &mut AsyncMysqlConnection) -> Result<u64> {
+    use diesel_async::RunQueryDsl;
+    let session: SessionId = diesel::sql_query("SELECT CONNECTION_ID() AS id")
+        .get_result(conn)
+        .await?;
+    Ok(session.id)
+}
+
+/// Ends session `id` on the server, from another session of the same user: its statement
+/// stops and its transaction rolls back. For a run that gave up waiting for that session; a
+/// client that merely drops its connection leaves a live server working on the statement
+/// (and holding its locks) until the statement ends by itself.
+pub async fn kill_session(conn: &mut AsyncMysqlConnection, id: u64) -> Result<()> {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query("KILL ?")
+        .bind::<diesel::sql_types::Unsigned<diesel::sql_types::BigInt>, _>(id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

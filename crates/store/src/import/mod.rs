@@ -2,7 +2,8 @@
 //! from memory, the run lock, reading and writing the reference data, comparing incoming
 //! observations and targets with stored ones by key range, bulk loading, and applying
 //! changes with history. The ledger of runs is written here
-//! too, outside the data transaction, so it survives a rolled-back run.
+//! too, outside the data transaction, so it survives a rolled-back run; and the run's
+//! connections can be timed, to tell a server that stopped answering ([`StatementTimer`]).
 //!
 //! Everything here takes the connection as an argument; the importer decides which statement
 //! runs on which connection and inside which transaction.
@@ -12,8 +13,12 @@ mod ledger;
 mod lock;
 mod reference;
 mod series;
+mod watch;
 
-pub use connection::{ImportConnection, InfileBuffers, InfileStream, connect};
+pub use connection::{
+    ImportConnection, InfileBuffers, InfileStream, connect, connect_watched, kill_session,
+    session_id,
+};
 pub use ledger::{
     RunCounts, add_files, add_rejections, finish_run, mark_abandoned_runs, start_run,
 };
@@ -27,5 +32,6 @@ pub use series::{
     TARGET_DIGEST_EXPR, append_load_row, apply_changes, create_change_table, digest_range,
     fetch_range, load_changes, load_new_rows, row_digest, set_run_variable, table_is_empty,
 };
+pub use watch::StatementTimer;
 
 pub type Result<T, E = crate::StoreError> = std::result::Result<T, E>;

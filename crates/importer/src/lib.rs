@@ -12,6 +12,8 @@ pub mod read;
 pub mod reference;
 pub mod run;
 pub mod series;
+pub mod source;
 pub mod textfile;
+pub mod timeouts;
 pub mod validate;
 pub mod xlsx;

@@ -1,7 +1,8 @@
 //! `ansinh-import`: the command line of the batch importer (see shared/spec/cli.md).
 //!
 //! Exit codes: 0 success (including nothing changed), 1 input rejected, 2 usage error,
-//! 3 database unreachable or failed mid-run, 4 another run holds the lock.
+//! 3 database unreachable (also: it stopped answering within --connect-timeout or
+//! --statement-timeout) or failed mid-run, 4 another run holds the lock.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -16,7 +17,9 @@ use ansinh_importer::read::Format;
 use ansinh_importer::run::{self, LoadOptions, Outcome, RunError};
 use ansinh_importer::series::Progress;
 use ansinh_importer::textfile;
+use ansinh_importer::timeouts::{self, Timeouts};
 use ansinh_model::NumberLocale;
+use ansinh_store::import::StatementTimer;
 use ansinh_store::models::ImportRunStatus;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -35,13 +38,39 @@ use clap::{Parser, Subcommand};
         ansinh-import load --mapping examples/xlsx/lam-dong-2025-05.mapping.json examples/xlsx/lam-dong-2025-05.xlsx\n  \
         ansinh-import runs --limit 5\n\n\
         Exit codes: 0 success (also when nothing changed), 1 input rejected (nothing landed),\n\
-        2 usage error, 3 database unreachable or failed mid-run (nothing landed),\n\
+        2 usage error, 3 database unreachable, not answering within the timeouts, or failed\n\
+        mid-run (nothing landed),\n\
         4 another import run holds the lock."
 )]
 struct Cli {
     /// The database: mysql://user:password@host:port/database
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
+
+    /// How long to wait for a connection to the database to open (250ms, 10s, 1m; 0 waits as
+    /// long as it takes). A server that does not answer in time ends the command with exit 3.
+    #[arg(
+        long,
+        env = "ANSINH_IMPORT_CONNECT_TIMEOUT",
+        global = true,
+        value_name = "DURATION",
+        default_value = "10s",
+        value_parser = parse_limit
+    )]
+    connect_timeout: Limit,
+
+    /// How long the database may keep a statement unanswered (a streamed load: the next piece
+    /// of rows) before the command gives up with exit 3; nothing of the run lands. 0 waits as
+    /// long as it takes. Raise it for runs that change millions of stored rows.
+    #[arg(
+        long,
+        env = "ANSINH_IMPORT_STATEMENT_TIMEOUT",
+        global = true,
+        value_name = "DURATION",
+        default_value = "5m",
+        value_parser = parse_limit
+    )]
+    statement_timeout: Limit,
 
     #[command(subcommand)]
     command: Command,
@@ -63,7 +92,8 @@ enum Command {
 
 #[derive(clap::Args)]
 struct LoadArgs {
-    /// Input files (.csv, .jsonl, or .xlsx with --mapping); one run, all or nothing.
+    /// Input files (.csv, .jsonl, or .xlsx with --mapping); one run, all or nothing. `-` reads
+    /// standard input (give --format); a pipe or FIFO is read into memory whole.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Validate and report what would change; write nothing but the ledger entry.
@@ -93,6 +123,14 @@ struct LoadArgs {
     /// Who runs the import, for the ledger [default: $USER].
     #[arg(long, env = "ANSINH_IMPORT_OPERATOR")]
     operator: Option<String>,
+}
+
+/// A limit of `--connect-timeout` or `--statement-timeout`; `None` is no limit.
+#[derive(Debug, Clone, Copy)]
+struct Limit(Option<Duration>);
+
+fn parse_limit(text: &str) -> Result<Limit, String> {
+    timeouts::parse_limit(text).map(Limit)
 }
 
 fn init_tracing() {
@@ -144,14 +182,33 @@ async fn run_command(cli: Cli) -> anyhow::Result<u8> {
         eprintln!("error: no database given: set DATABASE_URL or pass --database-url");
         return Ok(2);
     };
+    let timeouts = Timeouts {
+        connect: cli.connect_timeout.0,
+        statement: cli.statement_timeout.0,
+    };
     match cli.command {
-        Command::Migrate => migrate(&url).await,
-        Command::Runs { limit } => runs(&url, limit).await,
-        Command::Load(args) => load(url, args).await,
+        Command::Migrate => migrate(&url, timeouts).await,
+        Command::Runs { limit } => runs(&url, limit, timeouts).await,
+        Command::Load(args) => load(url, args, timeouts).await,
     }
 }
 
-async fn migrate(url: &str) -> anyhow::Result<u8> {
+/// A connection to `url` within the connect timeout, its statements timed by `timer`.
+async fn connect(
+    url: &str,
+    timeouts: Timeouts,
+    timer: &StatementTimer,
+) -> anyhow::Result<ansinh_store::AsyncMysqlConnection> {
+    let mut conn = timeouts
+        .connect(async { ansinh_store::connect(url).await.context("connecting") })
+        .await?;
+    timer.attach(&mut conn);
+    Ok(conn)
+}
+
+/// The schema migrations run on a connection of the store's own, without the timeouts: a
+/// migration may rewrite a big table. The reference data goes in within them.
+async fn migrate(url: &str, timeouts: Timeouts) -> anyhow::Result<u8> {
     let applied = ansinh_store::run_pending_migrations(url)
         .await
         .context("applying migrations")?;
@@ -161,10 +218,15 @@ async fn migrate(url: &str) -> anyhow::Result<u8> {
     for name in applied {
         println!("migration applied: {name}");
     }
-    let mut conn = ansinh_store::connect(url).await.context("connecting")?;
-    let report = ansinh_store::install_reference_data(&mut conn)
-        .await
-        .context("installing reference data")?;
+    let timer = StatementTimer::default();
+    let mut conn = connect(url, timeouts, &timer).await?;
+    let report = timeouts
+        .bound(&timer, async {
+            ansinh_store::install_reference_data(&mut conn)
+                .await
+                .context("installing reference data")
+        })
+        .await?;
     for (table, c) in [
         ("regions", report.regions),
         ("lineage", report.lineage),
@@ -178,11 +240,16 @@ async fn migrate(url: &str) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-async fn runs(url: &str, limit: u32) -> anyhow::Result<u8> {
-    let mut conn = ansinh_store::connect(url).await.context("connecting")?;
-    let runs = ansinh_store::queries::import_runs::list_import_runs(&mut conn, None, limit)
-        .await
-        .context("reading the ledger")?;
+async fn runs(url: &str, limit: u32, timeouts: Timeouts) -> anyhow::Result<u8> {
+    let timer = StatementTimer::default();
+    let mut conn = connect(url, timeouts, &timer).await?;
+    let runs = timeouts
+        .bound(&timer, async {
+            ansinh_store::queries::import_runs::list_import_runs(&mut conn, None, limit)
+                .await
+                .context("reading the ledger")
+        })
+        .await?;
     println!(
         "{:>6}  {:<19}  {:<19}  {:<10}  {:<12}  {:>9} {:>9} {:>9} {:>9}  files",
         "run",
@@ -232,7 +299,7 @@ async fn runs(url: &str, limit: u32) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-async fn load(url: String, args: LoadArgs) -> anyhow::Result<u8> {
+async fn load(url: String, args: LoadArgs, timeouts: Timeouts) -> anyhow::Result<u8> {
     let mapping = match xlsx_mapping(&args) {
         Ok(mapping) => mapping,
         Err(message) => {
@@ -253,6 +320,7 @@ async fn load(url: String, args: LoadArgs) -> anyhow::Result<u8> {
         locale: args.number_locale,
         dry_run: args.dry_run,
         operator,
+        timeouts,
     };
     let progress = Arc::new(Progress::default());
     let display = tokio::spawn(show_progress(Arc::clone(&progress)));
@@ -276,6 +344,10 @@ async fn load(url: String, args: LoadArgs) -> anyhow::Result<u8> {
         Err(e @ RunError::Locked { .. }) => {
             eprintln!("error: {e}");
             (4, textfile::LOCKED, None)
+        }
+        Err(RunError::Timeout(e)) => {
+            eprintln!("error: {e}; nothing of this run landed");
+            (3, ImportRunStatus::Failed.as_str(), None)
         }
         Err(RunError::Database(e)) => {
             eprintln!("error: {e}; nothing of this run landed");

@@ -7,9 +7,9 @@
 //! number of fields, text that is not UTF-8, a line that is not a JSON object. What the values
 //! mean is checked by [`crate::validate`], whatever the format. Memory stays flat in the file
 //! size for CSV and JSON Lines: one record buffer is reused for every row. (A report sheet is
-//! held in memory whole: sheets are a few hundred rows.)
+//! held in memory whole: sheets are a few hundred rows. So is a pipe or standard input, which
+//! can be read only once: see [`crate::source`].)
 
-use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 use std::str::FromStr;
@@ -22,6 +22,7 @@ use serde_json::value::RawValue;
 use crate::kind::Kind;
 use crate::mapping::Mapping;
 use crate::problem::Problem;
+use crate::source::{Reader, Source};
 use crate::xlsx;
 
 /// How a file is encoded.
@@ -180,7 +181,7 @@ enum Inner {
 
 /// A file that publishes how far into it reading has got, for the progress display.
 struct Counted {
-    file: File,
+    file: Reader,
     position: Arc<AtomicU64>,
 }
 
@@ -210,7 +211,18 @@ impl Input {
         format: Format,
         kind: Option<Kind>,
     ) -> Result<Input, Vec<Problem>> {
-        let file = File::open(path).map_err(|e| {
+        Self::open_source(&Source::File(path.to_path_buf()), label, format, kind)
+    }
+
+    /// [`Input::open`] for a file of a run, which may have been read into memory already (a
+    /// pipe, a FIFO, standard input).
+    pub fn open_source(
+        source: &Source,
+        label: Arc<str>,
+        format: Format,
+        kind: Option<Kind>,
+    ) -> Result<Input, Vec<Problem>> {
+        let file = source.reader().map_err(|e| {
             vec![Problem::new(
                 &label,
                 0,
@@ -242,7 +254,7 @@ impl Input {
                 )]),
                 _ => {
                     // Read whole when opened: all of it is behind.
-                    position.store(file.metadata().map_or(0, |m| m.len()), Ordering::Relaxed);
+                    position.store(file.size(), Ordering::Relaxed);
                     Ok(Input {
                         inner: Inner::Xlsx(xlsx::Sheet::open(file, &label, mapping)?),
                         label,

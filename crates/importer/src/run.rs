@@ -6,23 +6,23 @@
 //! server rolls it back), and a comparison connection that reads stored rows meanwhile.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use ansinh_model::{NumberLocale, RegionCode, RegionLevel, Validity};
-use ansinh_store::import::{self as db, InfileBuffers, RunCounts, Written};
+use ansinh_store::import::{self as db, InfileBuffers, RunCounts, StatementTimer, Written};
 use ansinh_store::models::{ImportRunStatus, NewImportRunFile, NewImportRunRejection};
 use ansinh_store::{AsyncMysqlConnection, StoreError};
 use diesel_async::SimpleAsyncConnection;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::kind::Kind;
 use crate::problem::Problem;
 use crate::read::{Format, Input};
 use crate::reference::{KnownRegion, Reference};
 use crate::series::{self, Progress, SeriesFile};
+use crate::source::{self, FileDigest, Source};
+use crate::timeouts::{Timeout, Timeouts};
 use crate::validate::{IndicatorRow, LineageRow, MemberRow, RegionRow, Validator};
 
 #[derive(Debug, Clone)]
@@ -36,6 +36,8 @@ pub struct LoadOptions {
     pub locale: NumberLocale,
     pub dry_run: bool,
     pub operator: String,
+    /// How long to wait for the database.
+    pub timeouts: Timeouts,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -75,36 +77,19 @@ pub enum RunError {
     Locked { database: String },
     #[error("{0}")]
     Database(#[from] StoreError),
+    /// The database stopped answering: unreachable, as far as the run can tell.
+    #[error("{0}")]
+    Timeout(#[from] Timeout),
 }
 
 struct FileInfo {
-    path: PathBuf,
+    /// `None` when the file could not be read (a problem says why).
+    source: Option<Source>,
     label: Arc<str>,
     format: Format,
     kind: Option<Kind>,
     sha256: String,
     size: u64,
-}
-
-fn hash_file(path: &PathBuf) -> std::io::Result<(String, u64)> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    let hex = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((hex, size))
 }
 
 /// Runs `options` as one import run; `progress` is updated as rows are read.
@@ -117,20 +102,31 @@ pub async fn load(options: &LoadOptions, progress: Arc<Progress>) -> Result<Outc
             "too many input files for one run".to_owned(),
         ));
     }
+    if options.files.iter().filter(|p| source::is_stdin(p)).count() > 1 {
+        return Err(RunError::Usage(
+            "FILE - (standard input) is given more than once; it can be read only once".to_owned(),
+        ));
+    }
     let mut problems = Vec::new();
     let mut files = Vec::new();
     for path in &options.files {
-        let label: Arc<str> = Arc::from(path.display().to_string());
+        let label = source::label(path);
         let format = match options.format.or_else(|| Format::from_path(path)) {
             Some(format) => format.with_mapping(options.mapping),
+            None if source::is_stdin(path) => {
+                return Err(RunError::Usage(
+                    "FILE - (standard input) has no extension to tell its format; give --format csv, jsonl or xlsx".to_owned(),
+                ));
+            }
             None => {
                 return Err(RunError::Usage(format!(
                     "{label}: cannot tell the format from the extension; use .csv, .jsonl or .xlsx, or give --format"
                 )));
             }
         };
-        let (sha256, size) = match hash_file(path) {
-            Ok(hash) => hash,
+        // Each file is read here once (a pipe whole, into memory), before the run starts.
+        let (source, digest) = match Source::open(path) {
+            Ok((source, digest)) => (Some(source), digest),
             Err(e) => {
                 problems.push(Problem::new(
                     &label,
@@ -139,27 +135,29 @@ pub async fn load(options: &LoadOptions, progress: Arc<Progress>) -> Result<Outc
                     format!("cannot read: {e}"),
                     None,
                 ));
-                (String::new(), 0)
+                let none = FileDigest {
+                    sha256: String::new(),
+                    size: 0,
+                };
+                (None, none)
             }
         };
-        let kind = if sha256.is_empty() {
-            None
-        } else {
-            match Input::open(path, Arc::clone(&label), format, options.kind) {
+        let kind = source.as_ref().and_then(|source| {
+            match Input::open_source(source, Arc::clone(&label), format, options.kind) {
                 Ok(input) => Some(input.kind()),
                 Err(p) => {
                     problems.extend(p);
                     None
                 }
             }
-        };
+        });
         files.push(FileInfo {
-            path: path.clone(),
+            source,
             label,
             format,
             kind,
-            sha256,
-            size,
+            sha256: digest.sha256,
+            size: digest.size,
         });
     }
 
@@ -172,8 +170,36 @@ pub async fn load(options: &LoadOptions, progress: Arc<Progress>) -> Result<Outc
         std::sync::atomic::Ordering::Relaxed,
     );
 
-    let mut ledger = ansinh_store::connect(&options.database_url).await?;
-    match db::try_run_lock(&mut ledger).await? {
+    // Every statement of the run, on each of its connections, is timed by one timer.
+    let timer = StatementTimer::default();
+    let mut ledger = options
+        .timeouts
+        .connect(async { Ok::<_, RunError>(ansinh_store::connect(&options.database_url).await?) })
+        .await?;
+    timer.attach(&mut ledger);
+    let run_id = options
+        .timeouts
+        .bound(&timer, open_run(&mut ledger, options, &files))
+        .await?;
+    db_run(
+        options,
+        &timer,
+        &mut ledger,
+        run_id,
+        &files,
+        problems,
+        progress,
+    )
+    .await
+}
+
+/// Takes the run lock and opens the run's ledger entry; returns the run's id.
+async fn open_run(
+    ledger: &mut AsyncMysqlConnection,
+    options: &LoadOptions,
+    files: &[FileInfo],
+) -> Result<u64, RunError> {
+    match db::try_run_lock(ledger).await? {
         db::RunLock::Taken => {}
         db::RunLock::Held { database } => return Err(RunError::Locked { database }),
         db::RunLock::NoDatabase => {
@@ -182,14 +208,14 @@ pub async fn load(options: &LoadOptions, progress: Arc<Progress>) -> Result<Outc
             ));
         }
     }
-    let abandoned = db::mark_abandoned_runs(&mut ledger).await?;
+    let abandoned = db::mark_abandoned_runs(ledger).await?;
     if abandoned > 0 {
         tracing::warn!(
             import.abandoned_runs = abandoned,
             "marked runs that never finished as failed"
         );
     }
-    let run_id = db::start_run(&mut ledger, &options.operator, options.dry_run).await?;
+    let run_id = db::start_run(ledger, &options.operator, options.dry_run).await?;
     let ledger_files: Vec<NewImportRunFile<'_>> = files
         .iter()
         .enumerate()
@@ -203,23 +229,46 @@ pub async fn load(options: &LoadOptions, progress: Arc<Progress>) -> Result<Outc
             row_count: 0,
         })
         .collect();
-    db::add_files(&mut ledger, &ledger_files).await?;
+    db::add_files(ledger, &ledger_files).await?;
     tracing::info!(
         import.run = run_id,
         import.files = files.len(),
         "import run started"
     );
+    Ok(run_id)
+}
 
+/// The run proper, once its ledger entry is open: the data transaction, then the entry's end.
+#[allow(clippy::too_many_arguments)]
+async fn db_run(
+    options: &LoadOptions,
+    timer: &StatementTimer,
+    ledger: &mut AsyncMysqlConnection,
+    run_id: u64,
+    files: &[FileInfo],
+    mut problems: Vec<Problem>,
+    progress: Arc<Progress>,
+) -> Result<Outcome, RunError> {
     let mut file_rows: BTreeMap<u16, u64> = BTreeMap::new();
-    let result = run_data(
-        options,
-        &files,
-        run_id,
-        progress,
-        &mut problems,
-        &mut file_rows,
-    )
-    .await;
+    let mut sessions = Vec::new();
+    // A statement that outlasts its timeout ends the data transaction: its connections are
+    // dropped, and their sessions ended (below), so the server rolls it back.
+    let result = options
+        .timeouts
+        .bound(
+            timer,
+            run_data(
+                options,
+                timer,
+                files,
+                run_id,
+                progress,
+                &mut problems,
+                &mut file_rows,
+                &mut sessions,
+            ),
+        )
+        .await;
     let rows: Vec<u64> = (0..files.len())
         .map(|i| file_rows.get(&(i as u16)).copied().unwrap_or(0))
         .collect();
@@ -302,38 +351,56 @@ pub async fn load(options: &LoadOptions, progress: Arc<Progress>) -> Result<Outc
     // logged and the run's own outcome still decides the exit code. The run is finished even
     // when its rejections could not all be recorded, so that it does not stay `running` until
     // the next run calls it killed.
-    let mut message = outcome.message.clone();
-    if let Err(e) = db::add_rejections(&mut ledger, &rejections).await {
-        log_ledger_failure(run_id, "could not record the run's rejections", &e);
-        message.get_or_insert_with(|| {
-            format!(
-                "{} rejection(s) could not all be recorded in the ledger ({e}); the run listed them on stderr (and in --summary-json)",
-                rejections.len()
-            )
-        });
+    let finish = async {
+        if matches!(result, Err(RunError::Timeout(_))) {
+            // A live server that was only slow would go on with the statement, holding its
+            // locks (the ledger's own row among them) until it ended by itself.
+            for &id in &sessions {
+                if let Err(e) = db::kill_session(ledger, id).await {
+                    tracing::debug!(import.run = run_id, session = id, error = %e, "the session had ended already");
+                }
+            }
+        }
+        let mut message = outcome.message.clone();
+        if let Err(e) = db::add_rejections(ledger, &rejections).await {
+            log_ledger_failure(run_id, "could not record the run's rejections", &e);
+            message.get_or_insert_with(|| {
+                format!(
+                    "{} rejection(s) could not all be recorded in the ledger ({e}); the run listed them on stderr (and in --summary-json)",
+                    rejections.len()
+                )
+            });
+        }
+        let finished = db::finish_run(
+            ledger,
+            run_id,
+            status,
+            ledger_counts,
+            message.as_deref(),
+            &rows,
+        )
+        .await;
+        if let Err(e) = finished {
+            log_ledger_failure(run_id, "could not finish the ledger entry", &e);
+        }
+        if let Err(e) = db::release_run_lock(ledger).await {
+            // The server releases it when the session ends, which is when the process does.
+            log_ledger_failure(run_id, "could not release the run lock", &e);
+        }
+        Ok::<_, Timeout>(())
+    };
+    if let Err(e) = options.timeouts.bound(timer, finish).await {
+        // The statement may still be carried out when the server answers (after rolling the
+        // data transaction back, whose locks it waited for); else the next run marks the run.
+        tracing::error!(
+            import.run = run_id,
+            error = %e,
+            "could not finish the ledger entry in time; the server may still record it"
+        );
     }
     drop(rejections);
-    let finished = db::finish_run(
-        &mut ledger,
-        run_id,
-        status,
-        ledger_counts,
-        message.as_deref(),
-        &rows,
-    )
-    .await;
-    if let Err(e) = finished {
-        log_ledger_failure(run_id, "could not finish the ledger entry", &e);
-    }
-    if let Err(e) = db::release_run_lock(&mut ledger).await {
-        // The server releases it when the session ends, which is when the process does.
-        log_ledger_failure(run_id, "could not release the run lock", &e);
-    }
     outcome.problems = problems;
-    match result {
-        Err(e) => Err(RunError::Database(e)),
-        Ok(_) => Ok(outcome),
-    }
+    result.map(|_| outcome)
 }
 
 /// Logs a failed ledger statement with the server's reason, which [`StoreError`]'s text leaves
@@ -345,23 +412,41 @@ fn log_ledger_failure(run_id: u64, what: &str, e: &StoreError) {
     }
 }
 
-/// Everything that happens inside the data transaction.
+/// Everything that happens inside the data transaction, on connections timed by `timer`; the
+/// server's ids of those connections go to `sessions`.
+#[allow(clippy::too_many_arguments)]
 async fn run_data(
     options: &LoadOptions,
+    timer: &StatementTimer,
     files: &[FileInfo],
     run_id: u64,
     progress: Arc<Progress>,
     problems: &mut Vec<Problem>,
     file_rows: &mut BTreeMap<u16, u64>,
-) -> Result<RunCounts, StoreError> {
+    sessions: &mut Vec<u64>,
+) -> Result<RunCounts, RunError> {
     let buffers = InfileBuffers::default();
-    let mut data = db::connect(&options.database_url, buffers.clone()).await?;
-    let mut compare = ansinh_store::connect(&options.database_url).await?;
+    let url = &options.database_url;
+    let timeouts = &options.timeouts;
+    let mut data = timeouts
+        .connect(async {
+            Ok::<_, RunError>(db::connect_watched(url, buffers.clone(), timer).await?)
+        })
+        .await?;
+    let mut compare = timeouts
+        .connect(async { Ok::<_, RunError>(ansinh_store::connect(url).await?) })
+        .await?;
+    timer.attach(&mut compare);
+    // Known before anything can take long: a run that gives up on them ends them by id.
+    sessions.push(db::session_id(&mut data).await?);
+    sessions.push(db::session_id(&mut compare).await?);
     db::set_run_variable(&mut data, run_id).await?;
     let mut reference = load_reference(&mut data).await?;
     let labels: Vec<Arc<str>> = files.iter().map(|f| Arc::clone(&f.label)).collect();
 
-    data.batch_execute("START TRANSACTION").await?;
+    data.batch_execute("START TRANSACTION")
+        .await
+        .map_err(StoreError::from)?;
     let result = async {
         let mut counts = RunCounts::default();
         for kind in [
@@ -395,11 +480,13 @@ async fn run_data(
                 .iter()
                 .enumerate()
                 .filter(|(_, f)| f.kind == Some(kind))
-                .map(|(i, f)| SeriesFile {
-                    path: f.path.clone(),
-                    label: Arc::clone(&f.label),
-                    format: f.format,
-                    file_no: i as u16,
+                .filter_map(|(i, f)| {
+                    Some(SeriesFile {
+                        source: f.source.clone()?,
+                        label: Arc::clone(&f.label),
+                        format: f.format,
+                        file_no: i as u16,
+                    })
                 })
                 .collect();
             let c = series::load(
@@ -426,17 +513,21 @@ async fn run_data(
     .await;
     match result {
         Ok(counts) if problems.is_empty() && !options.dry_run => {
-            data.batch_execute("COMMIT").await?;
+            data.batch_execute("COMMIT")
+                .await
+                .map_err(StoreError::from)?;
             Ok(counts)
         }
         Ok(counts) => {
-            data.batch_execute("ROLLBACK").await?;
+            data.batch_execute("ROLLBACK")
+                .await
+                .map_err(StoreError::from)?;
             Ok(counts)
         }
         Err(e) => {
             // Dropping the connection would roll back too; say so explicitly when we can.
             let _ = data.batch_execute("ROLLBACK").await;
-            Err(e)
+            Err(e.into())
         }
     }
 }
@@ -490,14 +581,18 @@ async fn apply_reference_file(
     problems: &mut Vec<Problem>,
     counts: &mut RunCounts,
 ) -> Result<u64, StoreError> {
-    let mut input = match Input::open(&file.path, Arc::clone(&file.label), file.format, Some(kind))
-    {
-        Ok(input) => input,
-        Err(p) => {
-            problems.extend(p);
-            return Ok(0);
-        }
+    // A file without a source has no kind, so it never comes here.
+    let Some(source) = &file.source else {
+        return Ok(0);
     };
+    let mut input =
+        match Input::open_source(source, Arc::clone(&file.label), file.format, Some(kind)) {
+            Ok(input) => input,
+            Err(p) => {
+                problems.extend(p);
+                return Ok(0);
+            }
+        };
     let mut indicators: Vec<IndicatorRow> = Vec::new();
     let mut regions: Vec<RegionRow> = Vec::new();
     let mut members: Vec<MemberRow> = Vec::new();

@@ -13,7 +13,6 @@
 //! do overlap, the reader starts over and sorts all rows in memory (see [`Message::Restart`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -26,6 +25,7 @@ use crate::kind::Kind;
 use crate::problem::Problem;
 use crate::read::{Format, Input};
 use crate::reference::Reference;
+use crate::source::Source;
 use crate::validate::{SeriesKey, SeriesRow, Validator};
 
 /// Rows per chunk: enough that a digest query is worth its round trip, few enough that a
@@ -47,7 +47,7 @@ const CHANGE_BYTES: usize = 8 << 20;
 /// One file of the run that holds observations or targets.
 #[derive(Debug, Clone)]
 pub struct SeriesFile {
-    pub path: PathBuf,
+    pub source: Source,
     pub label: Arc<str>,
     pub format: Format,
     pub file_no: u16,
@@ -109,14 +109,18 @@ fn read_files(
         // Bytes of the files read to the end before this one.
         let mut done_bytes = 0u64;
         for file in files {
-            let mut input =
-                match Input::open(&file.path, Arc::clone(&file.label), file.format, Some(kind)) {
-                    Ok(input) => input,
-                    Err(p) => {
-                        problems.extend(p);
-                        continue;
-                    }
-                };
+            let mut input = match Input::open_source(
+                &file.source,
+                Arc::clone(&file.label),
+                file.format,
+                Some(kind),
+            ) {
+                Ok(input) => input,
+                Err(p) => {
+                    problems.extend(p);
+                    continue;
+                }
+            };
             let mut validator =
                 Validator::new(reference, locale, Arc::clone(&file.label), file.file_no);
             let position = input.position();

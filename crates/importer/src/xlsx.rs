@@ -10,8 +10,7 @@
 //! the sheet row, the column the cell. The whole sheet is read into memory: report sheets are
 //! a few hundred rows.
 
-use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read, Seek};
 use std::sync::Arc;
 
 use ansinh_model::{Decimal, fold_name};
@@ -135,7 +134,7 @@ impl Sheet {
     /// Reads the mapped sheet of the workbook in `file` and finds every series on it; a missing
     /// sheet or a header the sheet does not have is reported, all at once.
     pub fn open(
-        file: File,
+        file: impl Read + Seek,
         label: &Arc<str>,
         mapping: &'static Mapping,
     ) -> Result<Sheet, Vec<Problem>> {

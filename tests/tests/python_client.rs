@@ -140,3 +140,27 @@ async fn the_python_client_reports_hi_coverage_attainment_without_proto_files() 
         describe(&unknown)
     );
 }
+
+/// grpcio refuses trailers over its 16 KiB default and reports RESOURCE_EXHAUSTED instead of
+/// the status the server sent (issue 17, F4): a request with a 100 KB code and 10,000 bad ones
+/// must still reach the Python caller as the INVALID_ARGUMENT it is.
+#[tokio::test]
+async fn the_python_client_reads_the_invalid_argument_of_a_huge_bad_request() {
+    let database = ansinh_tests::migrated_database().await;
+    let server = ServerProcess::start(database.url(), &[]);
+    // One argument of a command line may hold at most 128 KiB on Linux.
+    let long_code = "6".repeat(100_000);
+    let mut args = vec!["--region", long_code.as_str()];
+    for _ in 0..10_000 {
+        args.extend(["--region", "bad code"]);
+    }
+    let refused = client(&server, &args);
+    assert_eq!(refused.status.code(), Some(1), "{}", describe(&refused));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.starts_with("INVALID_ARGUMENT: invalid request: region_codes[0]: ")
+            && stderr.contains("(100,000 bytes)")
+            && stderr.len() < 1024,
+        "{stderr}"
+    );
+}

@@ -576,3 +576,64 @@ fn unusable_settings_stop_the_server_with_a_message_naming_the_file() {
         "a token file with a token in place of its hash: {stderr}"
     );
 }
+
+/// Runs the server with `database_url` and `env`, expecting it to refuse to start as a usage
+/// error (exit code 2) within a few seconds; returns its stderr.
+fn usage_error(database_url: &str, env: &[(&str, &str)]) -> String {
+    let mut command = Command::new(binary("ansinh-server"));
+    command
+        .env("ANSINH_LISTEN", "127.0.0.1:0")
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "info")
+        .envs(env.iter().copied());
+    let started = std::time::Instant::now();
+    let output = output_within(&mut command, Duration::from_secs(30));
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "DATABASE_URL={database_url:?} {env:?}: {stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(!stderr.contains("serving"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn an_unreadable_database_url_or_a_short_page_token_key_is_a_usage_error() {
+    for url in [
+        "not a url",
+        "mysql://root@127.0.0.1:notaport/x",
+        "mysql://ansinh_ro:s3cret-pw@127.0.0.1:notaport/x",
+    ] {
+        let stderr = usage_error(url, &[]);
+        assert!(
+            stderr.contains("DATABASE_URL (--database-url) is not a MySQL URL")
+                && stderr.contains("mysql://USER:PASSWORD@HOST:PORT/DATABASE"),
+            "{url}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("s3cret-pw"),
+            "the password is shown: {stderr}"
+        );
+    }
+    let stderr = usage_error("mysql://root@127.0.0.1:notaport/x", &[]);
+    assert!(stderr.contains("invalid port number"), "{stderr}");
+
+    let stderr = usage_error(
+        "mysql://nobody@127.0.0.1:1/none",
+        &[("ANSINH_PAGE_TOKEN_KEY", "too-short-key")],
+    );
+    assert!(
+        stderr.contains("ANSINH_PAGE_TOKEN_KEY") && stderr.contains("at least 32"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("too-short-key"),
+        "the key is shown: {stderr}"
+    );
+}

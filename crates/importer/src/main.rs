@@ -206,8 +206,9 @@ async fn connect(
     Ok(conn)
 }
 
-/// The schema migrations run on a connection of the store's own, without the timeouts: a
-/// migration may rewrite a big table. The reference data goes in within them.
+/// Applies the migrations, then installs the reference data within the timeouts. The
+/// migrations run on a connection of the store's own, without them: a migration may rewrite a
+/// big table.
 async fn migrate(url: &str, timeouts: Timeouts) -> anyhow::Result<u8> {
     let applied = ansinh_store::run_pending_migrations(url)
         .await

@@ -3,7 +3,8 @@
 //!
 //! Three connections: the ledger's (autocommit, holds the run lock, survives a rollback), the
 //! data connection (one transaction for the whole run; if the process or the server dies, the
-//! server rolls it back), and a comparison connection that reads stored rows meanwhile.
+//! server rolls it back), and a comparison connection that reads stored rows meanwhile. All
+//! three are timed ([`crate::timeouts`]): a server that stops answering ends the run.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -239,7 +240,6 @@ async fn open_run(
 }
 
 /// The run proper, once its ledger entry is open: the data transaction, then the entry's end.
-#[allow(clippy::too_many_arguments)]
 async fn db_run(
     options: &LoadOptions,
     timer: &StatementTimer,

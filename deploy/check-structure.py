@@ -22,7 +22,9 @@ from pathlib import Path
 
 import yaml
 
-DOCUMENTED_SECRETS = {"ansinh-database": {"server-url", "importer-url", "migrator-url"}}
+DOCUMENTED_SECRETS = {
+    "ansinh-database": {"server-url", "importer-url", "migrator-url", "page-token-key"}
+}
 
 problems = []
 

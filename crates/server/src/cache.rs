@@ -29,9 +29,9 @@ use ansinh_store::{AsyncMysqlConnection, StoreError};
 use bytes::Bytes;
 use tokio::sync::OnceCell;
 
+use crate::catalog::CatalogView;
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::catalog::CatalogView;
 
 /// The memory of a cached answer beyond its bytes and key texts: the key's other fields, the
 /// map's slot, the allocations' headers.

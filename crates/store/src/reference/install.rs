@@ -1,5 +1,5 @@
-//! Writing the bundled reference data: compare with what is stored, then write only the
-//! difference, in batches, in one transaction.
+//! Writing the bundled reference data in one transaction: every stored row of a table read
+//! at once, then the difference written through [`super::write`], inserts in batches.
 
 use std::collections::{HashMap, HashSet};
 
@@ -8,14 +8,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 
 use super::bundled::{BundledData, BundledLineage, VersionKey};
+use super::write::{Writes, Written};
 use crate::StoreError;
 use crate::models::{IndicatorRow, LineageRow, NewIndicator, NewLineage, NewRegion, RegionRow};
 use crate::queries::regions::fold_region_names;
 use crate::schema::{indicators, region_lineage, regions};
-
-/// Rows per multi-row INSERT: large enough that the 14,000 regions take 15 statements, small
-/// enough to stay far below `max_allowed_packet` and the 65,535 placeholders of a statement.
-const BATCH_ROWS: usize = 1000;
 
 /// What an install did to one table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,6 +25,14 @@ pub struct TableCounts {
 impl TableCounts {
     fn changed(&self) -> bool {
         self.inserted > 0 || self.updated > 0
+    }
+
+    fn count(&mut self, written: Written) {
+        match written {
+            Written::Inserted => self.inserted += 1,
+            Written::Updated => self.updated += 1,
+            Written::Unchanged => self.unchanged += 1,
+        }
     }
 }
 
@@ -138,18 +143,6 @@ impl Versions {
     }
 }
 
-fn same_region(row: &RegionRow, new: &NewRegion<'_>) -> bool {
-    row.code == new.code
-        && row.level == new.level
-        && row.kind.as_deref() == new.kind
-        && row.name == new.name
-        && row.name_vi.as_deref() == new.name_vi
-        && row.name_folded == new.name_folded
-        && row.parent_id == new.parent_id
-        && row.valid_from == new.valid_from
-        && row.valid_to == new.valid_to
-}
-
 /// Level by level, so that every parent has an id before its children are written.
 async fn install_regions(
     conn: &mut AsyncMysqlConnection,
@@ -180,29 +173,13 @@ async fn install_regions(
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
 
-        let mut inserts = Vec::new();
+        let mut writes = Writes::new();
         for (region, parent_id, folded) in &prepared {
             let new = NewRegion::from_region(region, *parent_id, folded);
-            match versions.get(new.code, new.valid_from) {
-                None => inserts.push(new),
-                Some(row) if same_region(row, &new) => counts.unchanged += 1,
-                Some(row) => {
-                    diesel::update(regions::table.find(row.id))
-                        .set(&new)
-                        .execute(conn)
-                        .await?;
-                    counts.updated += 1;
-                }
-            }
+            let stored = versions.get(new.code, new.valid_from);
+            counts.count(writes.write(conn, stored, new).await?);
         }
-        for batch in inserts.chunks(BATCH_ROWS) {
-            diesel::insert_into(regions::table)
-                .values(batch)
-                .execute(conn)
-                .await?;
-        }
-        counts.inserted += inserts.len() as u64;
-        if !inserts.is_empty() {
+        if writes.insert_new(conn).await? > 0 {
             // The new ids are needed as parents by the next level and as lineage ends.
             versions.add(Versions::load(conn, Some(level[0].level)).await?);
         }
@@ -223,7 +200,7 @@ async fn install_lineage(
         .map(|row| ((row.from_region_id, row.to_region_id), row))
         .collect();
     let mut counts = TableCounts::default();
-    let mut inserts = Vec::new();
+    let mut writes = Writes::new();
     for edge in bundled {
         let new = NewLineage {
             from_region_id: versions.id_of(&edge.from)?,
@@ -232,135 +209,65 @@ async fn install_lineage(
             effective_date: edge.effective_date,
             approximate: edge.kind.is_approximate(),
         };
-        match stored.get(&(new.from_region_id, new.to_region_id)) {
-            None => inserts.push(new),
-            Some(row)
-                if row.kind == new.kind
-                    && row.effective_date == new.effective_date
-                    && row.approximate == new.approximate =>
-            {
-                counts.unchanged += 1;
-            }
-            Some(_) => {
-                diesel::update(region_lineage::table.find((new.from_region_id, new.to_region_id)))
-                    .set((
-                        region_lineage::kind.eq(new.kind),
-                        region_lineage::effective_date.eq(new.effective_date),
-                        region_lineage::approximate.eq(new.approximate),
-                    ))
-                    .execute(conn)
-                    .await?;
-                counts.updated += 1;
-            }
-        }
+        let stored = stored.get(&(new.from_region_id, new.to_region_id));
+        counts.count(writes.write(conn, stored, new).await?);
     }
-    for batch in inserts.chunks(BATCH_ROWS) {
-        diesel::insert_into(region_lineage::table)
-            .values(batch)
-            .execute(conn)
-            .await?;
-    }
-    counts.inserted = inserts.len() as u64;
+    writes.insert_new(conn).await?;
     Ok(counts)
 }
 
-/// In two passes, because a ratio may be listed before its parts: first every entry without
-/// parts, then the parts of the ratios once every entry has an id.
+/// In two passes, because a ratio may be listed before its parts: first the entries not yet
+/// stored are inserted without parts, so that every part has an id; then every entry is
+/// written with its parts. An entry the first pass inserted counts as inserted only.
 async fn install_indicators(
     conn: &mut AsyncMysqlConnection,
     bundled: &[Indicator],
 ) -> Result<TableCounts, StoreError> {
-    let stored: HashMap<String, IndicatorRow> = indicators::table
-        .select(IndicatorRow::as_select())
-        .load::<IndicatorRow>(conn)
-        .await?
-        .into_iter()
-        .map(|row| (row.code.clone(), row))
-        .collect();
+    let mut stored = stored_indicators(conn).await?;
+    let mut writes = Writes::new();
     let mut inserted = HashSet::new();
-    let mut updated = HashSet::new();
-    let mut inserts = Vec::new();
     for indicator in bundled {
-        let new = NewIndicator::without_parts(indicator);
-        match stored.get(new.code) {
-            None => {
-                inserted.insert(new.code);
-                inserts.push(new);
-            }
-            Some(row)
-                if row.name == new.name
-                    && row.name_vi.as_deref() == new.name_vi
-                    && row.unit == new.unit
-                    && row.kind == new.kind
-                    && row.description.as_deref() == new.description => {}
-            Some(row) => {
-                // Clearing the parts here keeps the parts CHECK satisfied when a ratio turns
-                // into a non-ratio; a ratio gets its parts back in the second pass.
-                diesel::update(indicators::table.find(row.id))
-                    .set((
-                        indicators::name.eq(new.name),
-                        indicators::name_vi.eq(new.name_vi),
-                        indicators::unit.eq(new.unit),
-                        indicators::kind.eq(new.kind),
-                        indicators::description.eq(new.description),
-                        indicators::numerator_id.eq(None::<u32>),
-                        indicators::denominator_id.eq(None::<u32>),
-                    ))
-                    .execute(conn)
-                    .await?;
-                updated.insert(new.code);
-            }
+        if !stored.contains_key(indicator.code.as_str()) {
+            let new = NewIndicator::without_parts(indicator);
+            writes.write(conn, None, new).await?;
+            inserted.insert(indicator.code.as_str());
         }
     }
-    for batch in inserts.chunks(BATCH_ROWS) {
-        diesel::insert_into(indicators::table)
-            .values(batch)
-            .execute(conn)
-            .await?;
+    let mut counts = TableCounts {
+        inserted: writes.insert_new(conn).await?,
+        ..TableCounts::default()
+    };
+    if counts.inserted > 0 {
+        stored = stored_indicators(conn).await?;
     }
-
-    let ids: HashMap<String, u32> = indicators::table
-        .select((indicators::code, indicators::id))
-        .load::<(String, u32)>(conn)
-        .await?
-        .into_iter()
-        .collect();
     let id_of = |code: &ansinh_model::IndicatorCode| {
-        ids.get(code.as_str()).copied().ok_or_else(|| {
+        stored.get(code.as_str()).map(|row| row.id).ok_or_else(|| {
             StoreError::Reference(format!(
                 "indicator {code} is a ratio part but not installed"
             ))
         })
     };
     for indicator in bundled {
-        let code = indicator.code.as_str();
-        let wanted = (
-            indicator.numerator.as_ref().map(id_of).transpose()?,
-            indicator.denominator.as_ref().map(id_of).transpose()?,
-        );
-        let current = match stored.get(code) {
-            Some(row) if !updated.contains(code) => (row.numerator_id, row.denominator_id),
-            // Inserted or updated above: written without parts.
-            _ => (None, None),
-        };
-        if wanted != current {
-            diesel::update(indicators::table.filter(indicators::code.eq(code)))
-                .set((
-                    indicators::numerator_id.eq(wanted.0),
-                    indicators::denominator_id.eq(wanted.1),
-                ))
-                .execute(conn)
-                .await?;
-            if !inserted.contains(code) {
-                updated.insert(code);
-            }
+        let mut new = NewIndicator::without_parts(indicator);
+        new.numerator_id = indicator.numerator.as_ref().map(id_of).transpose()?;
+        new.denominator_id = indicator.denominator.as_ref().map(id_of).transpose()?;
+        let written = writes.write(conn, stored.get(new.code), new).await?;
+        if !inserted.contains(indicator.code.as_str()) {
+            counts.count(written);
         }
     }
-    let inserted = inserted.len() as u64;
-    let updated = updated.len() as u64;
-    Ok(TableCounts {
-        inserted,
-        updated,
-        unchanged: bundled.len() as u64 - inserted - updated,
-    })
+    Ok(counts)
+}
+
+/// Every stored catalog entry, by code.
+async fn stored_indicators(
+    conn: &mut AsyncMysqlConnection,
+) -> Result<HashMap<String, IndicatorRow>, StoreError> {
+    Ok(indicators::table
+        .select(IndicatorRow::as_select())
+        .load::<IndicatorRow>(conn)
+        .await?
+        .into_iter()
+        .map(|row| (row.code.clone(), row))
+        .collect())
 }

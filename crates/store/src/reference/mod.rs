@@ -7,9 +7,11 @@
 //! what is stored and writes only the difference, inside one transaction: a first install
 //! inserts everything, a second changes nothing (not even a row's checksum), and a later
 //! build whose files changed updates exactly the rows that changed. Rows the bundle does not
-//! know (imported regions, indicators) are left alone.
+//! know (imported regions, indicators) are left alone. The importer writes the reference rows
+//! of its files one by one with the same comparison (`write`).
 
 mod bundled;
 mod install;
+pub(crate) mod write;
 
 pub use install::{ReferenceReport, TableCounts, install_reference_data};

@@ -4,9 +4,10 @@
 use std::time::Instant;
 
 use ansinh_model::{IndicatorCode, LineageKind, RegionCode, RegionLevel};
+use ansinh_store::import::{Written, upsert_lineage, upsert_region};
 use ansinh_store::queries::{
-    indicator_by_code, lineage_predecessors, lineage_successors, list_indicators, region_at,
-    regions_valid_at,
+    RegionFilter, indicator_by_code, lineage_predecessors, lineage_successors, list_indicators,
+    list_regions, region_at, regions_valid_at,
 };
 use ansinh_store::schema::{indicators, region_lineage, regions};
 use ansinh_store::{AsyncMysqlConnection, TableCounts, install_reference_data};
@@ -351,5 +352,76 @@ async fn reinstall_repairs_exactly_what_was_changed() {
     assert_eq!(
         rate.indicator.numerator.unwrap().as_str(),
         "hi_participants"
+    );
+}
+
+/// The importer writes a file's regions and lineage with the install's comparison, so it
+/// repairs what the install would: a stale search text or approximate flag is not reported
+/// unchanged and left wrong.
+#[tokio::test(flavor = "multi_thread")]
+async fn importer_reference_writes_repair_what_the_install_would() {
+    let (_db, mut conn) = super::with_reference_data().await;
+    let conn = &mut conn;
+    let lam_dong = region_at(conn, &code("68"), date("2025-08-01"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        upsert_region(conn, &lam_dong.region, lam_dong.parent_id)
+            .await
+            .unwrap(),
+        (lam_dong.id, Written::Unchanged)
+    );
+
+    diesel::update(regions::table.find(lam_dong.id))
+        .set(regions::name_folded.eq("stale"))
+        .execute(conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        upsert_region(conn, &lam_dong.region, lam_dong.parent_id)
+            .await
+            .unwrap(),
+        (lam_dong.id, Written::Updated)
+    );
+    let search = RegionFilter {
+        name: Some("tinh lam dong"),
+        valid_on: Some(date("2025-08-01")),
+        ..RegionFilter::default()
+    };
+    let found = list_regions(conn, &search, None, 10).await.unwrap();
+    assert_eq!(
+        found.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [lam_dong.id],
+        "the official name is searchable again"
+    );
+
+    let edge = lineage_predecessors(conn, lam_dong.id).await.unwrap()[0].clone();
+    let from = edge.region.id;
+    let (kind, effective) = (edge.kind, edge.effective_date);
+    assert_eq!(
+        upsert_lineage(conn, from, lam_dong.id, kind, effective)
+            .await
+            .unwrap(),
+        Written::Unchanged
+    );
+    diesel::update(region_lineage::table.find((from, lam_dong.id)))
+        .set(region_lineage::approximate.eq(true))
+        .execute(conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        upsert_lineage(conn, from, lam_dong.id, kind, effective)
+            .await
+            .unwrap(),
+        Written::Updated
+    );
+    assert!(
+        lineage_predecessors(conn, lam_dong.id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|e| !e.approximate),
+        "a merge carries figures exactly"
     );
 }

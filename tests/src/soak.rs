@@ -119,33 +119,25 @@ async fn ask_with_grpc_timeout(
     let mut statistics = StatisticsServiceClient::new(channel.clone());
     let commune = pb::RegionLevel::Commune as i32;
     Ok(match question {
-        Question::CommunePage => Answer::Observations(
-            statistics
-                .list_observations(timed(
-                    pb::ListObservationsRequest {
-                        region_codes: vec!["02".into()],
-                        include_descendants: true,
-                        page_size: 1000,
-                        ..Default::default()
-                    },
-                    deadline,
-                ))
-                .await?
-                .into_inner(),
-        ),
-        Question::ProvinceFigures => Answer::Observations(
-            statistics
-                .list_observations(timed(
-                    pb::ListObservationsRequest {
-                        region_codes: vec!["68".into()],
-                        page_size: 1000,
-                        ..Default::default()
-                    },
-                    deadline,
-                ))
-                .await?
-                .into_inner(),
-        ),
+        Question::CommunePage | Question::ProvinceFigures => {
+            let (region, include_descendants) = if question == Question::CommunePage {
+                ("02", true)
+            } else {
+                ("68", false)
+            };
+            let request = pb::ListObservationsRequest {
+                region_codes: vec![region.into()],
+                include_descendants,
+                page_size: 1000,
+                ..Default::default()
+            };
+            Answer::Observations(
+                statistics
+                    .list_observations(timed(request, deadline))
+                    .await?
+                    .into_inner(),
+            )
+        }
         Question::Series => Answer::Series(
             statistics
                 .get_time_series(timed(

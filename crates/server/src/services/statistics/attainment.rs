@@ -240,21 +240,14 @@ pub(super) fn attainment_message(
 
 #[cfg(test)]
 mod tests {
-    use ansinh_model::Qualifier;
 
-    use super::super::fixtures::{catalog, figure, period, quantity};
+    use super::super::fixtures::{catalog, exact, figure, interval, period, rate_of_stocks};
     use super::*;
 
     #[test]
     fn the_actual_for_a_target_is_the_period_end_figure_else_the_latest_so_far() {
         let (participants, population, coverage, benefits) = catalog();
-        let rate = Subject {
-            record: &coverage,
-            timing: Timing::Instant,
-            numerator: Some(&participants),
-            denominator: Some(&population),
-        };
-        let exact = |text| quantity(text, Qualifier::Exact);
+        let rate = rate_of_stocks(&coverage, &participants, &population);
         let figures = [
             figure(1, 3, "2025-01/2025-05", exact("90.44")),
             figure(1, 3, "2025-03-31", exact("89")),
@@ -278,12 +271,7 @@ mod tests {
         assert!(actual_for(rate, period("2025"), &reported, &[2]).is_none());
 
         // An amount: the same period, else the longest from the period's start.
-        let flow = Subject {
-            record: &benefits,
-            timing: Timing::Interval,
-            numerator: None,
-            denominator: None,
-        };
+        let flow = interval(&benefits);
         let figures = [
             figure(1, 4, "2025-Q1", exact("300")),
             figure(1, 4, "2025-01/2025-05", exact("1424")),
@@ -301,12 +289,7 @@ mod tests {
     #[test]
     fn targets_match_by_stored_period_and_a_levels_target_spans_its_year() {
         let (participants, population, coverage, _) = catalog();
-        let rate = Subject {
-            record: &coverage,
-            timing: Timing::Instant,
-            numerator: Some(&participants),
-            denominator: Some(&population),
-        };
+        let rate = rate_of_stocks(&coverage, &participants, &population);
         let target = |region_id, text: &str, value: &str| TargetRecord {
             region_id,
             indicator_id: 3,

@@ -5,7 +5,7 @@ use ansinh_store::queries::{Figure, IndicatorRecord, RegionRecord};
 
 use crate::catalog::Subject;
 
-pub(super) use ansinh_model::fixtures::{date, period, quantity};
+pub(super) use ansinh_model::fixtures::{date, exact, period, quantity};
 
 /// An indicator of the catalog with its row id.
 pub(super) fn indicator(
@@ -63,6 +63,30 @@ pub(super) fn catalog() -> (
         ),
         indicator(4, "benefits_paid", Unit::Vnd, IndicatorKind::Flow, None),
     )
+}
+
+/// A ratio of stocks with its parts, such as hi_coverage_rate.
+pub(super) fn rate_of_stocks<'a>(
+    rate: &'a IndicatorRecord,
+    numerator: &'a IndicatorRecord,
+    denominator: &'a IndicatorRecord,
+) -> Subject<'a> {
+    Subject {
+        record: rate,
+        timing: Timing::Instant,
+        numerator: Some(numerator),
+        denominator: Some(denominator),
+    }
+}
+
+/// An amount over an interval, or a reported ratio: no parts, the period kept.
+pub(super) fn interval(record: &IndicatorRecord) -> Subject<'_> {
+    Subject {
+        record,
+        timing: Timing::Interval,
+        numerator: None,
+        denominator: None,
+    }
 }
 
 pub(super) fn stock(record: &IndicatorRecord) -> Subject<'_> {

@@ -6,12 +6,10 @@ use ansinh_proto::{
     convert::{self, decimal_text},
     pb,
 };
-use ansinh_store::queries::{self, EndWindow};
 
 use super::Statistics;
-use super::regions::{parent_and_children, region_message};
-use super::rollup::ChildrenQuery;
-use crate::catalog::catalog;
+use super::regions::region_message;
+use super::rollup::{ChildrenFigures, ChildrenQuery};
 use crate::error::{ApiError, Violations};
 
 /// A RankRegions request, read.
@@ -49,33 +47,18 @@ impl Statistics {
         query: RankQuery,
     ) -> Result<pb::RankRegionsResponse, ApiError> {
         let RankQuery {
-            children:
-                ChildrenQuery {
-                    parent_code,
-                    level,
-                    indicator_code,
-                    period,
-                },
+            children: query,
             ascending,
             limit,
         } = query;
-        let generation = self.cache.generation(&self.db).await;
-        let mut conn = self.db.conn().await?;
-        let catalog = catalog(generation.as_deref(), &mut conn).await?;
-        let subject = catalog.subject(&indicator_code)?;
-        let stored = subject.stored_period(period);
-        let (parent, children) =
-            parent_and_children(&mut conn, &parent_code, level, stored.end()).await?;
-        let mut ids: Vec<u32> = children.iter().map(|c| c.id).collect();
-        ids.push(parent.id);
-        let figures = queries::figures(
-            &mut conn,
-            &ids,
-            Some(&subject.indicator_ids()),
-            EndWindow::on(stored.end()),
-        )
-        .await?;
-        drop(conn);
+        let ChildrenFigures {
+            catalog,
+            stored,
+            parent,
+            children,
+            figures,
+        } = self.children_figures(&query, true).await?;
+        let subject = catalog.subject(&query.indicator_code)?;
 
         let reported = subject.reported(&figures);
         let value_of = |id: u32| {

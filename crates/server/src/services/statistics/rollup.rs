@@ -2,15 +2,18 @@
 //! rule (amounts and levels add up, ratios are recomputed from their summed parts, reported
 //! ratios are refused), with how many children reported.
 
+use std::sync::Arc;
+
 use ansinh_model::{
     IndicatorCode, IndicatorKind, Period, RegionCode, RegionLevel, Reported, RollUp, roll_up,
 };
 use ansinh_proto::{convert, pb};
-use ansinh_store::queries::{self, EndWindow};
+
+use ansinh_store::queries::{self, EndWindow, Figure, RegionRecord};
 
 use super::Statistics;
 use super::regions::{parent_and_children, region_message};
-use crate::catalog::catalog;
+use crate::catalog::{CatalogView, catalog};
 use crate::error::{ApiError, Violations};
 
 /// The question of Aggregate and RankRegions: an indicator's figures for one period, of the
@@ -57,26 +60,34 @@ impl ChildrenQuery {
     }
 }
 
+/// What Aggregate and RankRegions compute from: the catalog, the stored period of the question,
+/// the parent and its children valid then, and the figures of the indicator and its parts.
+pub(super) struct ChildrenFigures {
+    pub(super) catalog: Arc<CatalogView>,
+    pub(super) stored: Period,
+    pub(super) parent: RegionRecord,
+    pub(super) children: Vec<RegionRecord>,
+    pub(super) figures: Vec<Figure>,
+}
+
 impl Statistics {
-    /// The children's figures rolled up into the parent.
-    pub(super) async fn sum_of_children(
+    /// The figures of `query`'s children, and of the parent too when `with_parent`.
+    pub(super) async fn children_figures(
         &self,
-        query: ChildrenQuery,
-    ) -> Result<pb::AggregateResponse, ApiError> {
-        let ChildrenQuery {
-            parent_code,
-            level,
-            indicator_code,
-            period,
-        } = query;
+        query: &ChildrenQuery,
+        with_parent: bool,
+    ) -> Result<ChildrenFigures, ApiError> {
         let generation = self.cache.generation(&self.db).await;
         let mut conn = self.db.conn().await?;
         let catalog = catalog(generation.as_deref(), &mut conn).await?;
-        let subject = catalog.subject(&indicator_code)?;
-        let stored = subject.stored_period(period);
+        let subject = catalog.subject(&query.indicator_code)?;
+        let stored = subject.stored_period(query.period);
         let (parent, children) =
-            parent_and_children(&mut conn, &parent_code, level, stored.end()).await?;
-        let ids: Vec<u32> = children.iter().map(|c| c.id).collect();
+            parent_and_children(&mut conn, &query.parent_code, query.level, stored.end()).await?;
+        let mut ids: Vec<u32> = children.iter().map(|c| c.id).collect();
+        if with_parent {
+            ids.push(parent.id);
+        }
         let figures = queries::figures(
             &mut conn,
             &ids,
@@ -85,6 +96,28 @@ impl Statistics {
         )
         .await?;
         drop(conn);
+        Ok(ChildrenFigures {
+            catalog,
+            stored,
+            parent,
+            children,
+            figures,
+        })
+    }
+
+    /// The children's figures rolled up into the parent.
+    pub(super) async fn sum_of_children(
+        &self,
+        query: ChildrenQuery,
+    ) -> Result<pb::AggregateResponse, ApiError> {
+        let ChildrenFigures {
+            catalog,
+            stored,
+            parent,
+            children,
+            figures,
+        } = self.children_figures(&query, false).await?;
+        let subject = catalog.subject(&query.indicator_code)?;
 
         let mut reported = subject.reported(&figures);
         let rolled: RollUp<RegionCode> = roll_up(

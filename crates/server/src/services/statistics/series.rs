@@ -407,9 +407,11 @@ fn changes_by_segment(
 
 #[cfg(test)]
 mod tests {
-    use ansinh_model::{IndicatorKind, Qualifier, Timing};
+    use ansinh_model::{IndicatorKind, Qualifier};
 
-    use super::super::fixtures::{catalog, date, figure, indicator, quantity, region, stock};
+    use super::super::fixtures::{
+        catalog, date, exact, figure, indicator, interval, quantity, rate_of_stocks, region, stock,
+    };
     use super::*;
     /// The merged 68 (id 3) made of the old 68 (1) and 60 (2, carried across a split here).
     fn merger(split: bool) -> Vec<Constituent> {
@@ -432,7 +434,6 @@ mod tests {
     #[test]
     fn an_answer_refers_each_change_to_the_point_it_was_computed_against() {
         let (participants, ..) = catalog();
-        let exact = |text| quantity(text, Qualifier::Exact);
         // The versions of code 68: the merged one (id 3) and the old one (id 1).
         let mut constituents = merger(false);
         constituents.truncate(2);
@@ -528,7 +529,6 @@ mod tests {
     #[test]
     fn a_series_in_later_boundaries_sums_the_versions_valid_at_each_period_end() {
         let (participants, ..) = catalog();
-        let exact = |text| quantity(text, Qualifier::Exact);
         let figures = [
             figure(1, 1, "2024-12-31", exact("100")),
             figure(2, 1, "2024-12-31", quantity("50", Qualifier::MoreThan)),
@@ -599,13 +599,7 @@ mod tests {
     #[test]
     fn ratios_in_later_boundaries_are_recomputed_from_their_parts_and_reported_ratios_refused() {
         let (participants, population, coverage, _) = catalog();
-        let subject = Subject {
-            record: &coverage,
-            timing: Timing::Instant,
-            numerator: Some(&participants),
-            denominator: Some(&population),
-        };
-        let exact = |text| quantity(text, Qualifier::Exact);
+        let subject = rate_of_stocks(&coverage, &participants, &population);
         let figures = [
             // The published rates (stored with the year's start) are not averaged.
             figure(1, 3, "2024", exact("94.56")),
@@ -630,12 +624,7 @@ mod tests {
             IndicatorKind::ReportedRatio,
             None,
         );
-        let subject = Subject {
-            record: &plan,
-            timing: Timing::Interval,
-            numerator: None,
-            denominator: None,
-        };
+        let subject = interval(&plan);
         let figures = [
             figure(1, 5, "2024", exact("100.69")),
             figure(2, 5, "2024", exact("99")),

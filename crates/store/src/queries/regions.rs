@@ -6,7 +6,8 @@ use ansinh_model::{LineageKind, NaiveDate, Region, RegionCode, RegionLevel, Vali
 use diesel::dsl::{AsSelect, Select};
 use diesel::mysql::Mysql;
 use diesel::prelude::*;
-use diesel::query_source::AliasedField;
+use diesel::query_builder::{BoxedSelectStatement, FromClause};
+use diesel::query_source::{AliasedField, QuerySource};
 use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
 
 use crate::StoreError;
@@ -158,12 +159,20 @@ pub async fn regions_valid_at(
     count_regions(conn, &filter).await
 }
 
-/// How many versions match `filter`.
-pub async fn count_regions(
-    conn: &mut AsyncMysqlConnection,
+/// `query` narrowed to the versions `filter` matches: one place for what a filter means, for
+/// the count and the pages alike, whichever tables the query joins to `regions`.
+fn matching<'a, ST, QS>(
+    mut query: BoxedSelectStatement<'a, ST, FromClause<QS>, Mysql>,
     filter: &RegionFilter<'_>,
-) -> Result<u64, StoreError> {
-    let mut query = regions::table.count().into_boxed();
+) -> BoxedSelectStatement<'a, ST, FromClause<QS>, Mysql>
+where
+    QS: QuerySource,
+    regions::level: SelectableExpression<QS>,
+    regions::parent_id: SelectableExpression<QS>,
+    regions::valid_from: SelectableExpression<QS>,
+    regions::valid_to: SelectableExpression<QS>,
+    regions::name_folded: SelectableExpression<QS>,
+{
     if let Some(level) = filter.level {
         query = query.filter(regions::level.eq(level.as_str()));
     }
@@ -176,6 +185,15 @@ pub async fn count_regions(
     if let Some(pattern) = filter.name.map(name_pattern) {
         query = query.filter(regions::name_folded.like(pattern).escape('\\'));
     }
+    query
+}
+
+/// How many versions match `filter`.
+pub async fn count_regions(
+    conn: &mut AsyncMysqlConnection,
+    filter: &RegionFilter<'_>,
+) -> Result<u64, StoreError> {
+    let query = matching(regions::table.count().into_boxed(), filter);
     let count: i64 = query.get_result(conn).await?;
     Ok(u64::try_from(count).unwrap_or_default())
 }
@@ -188,19 +206,7 @@ pub async fn list_regions(
     after: Option<&RegionCursor>,
     limit: u32,
 ) -> Result<Vec<RegionRecord>, StoreError> {
-    let mut query = records().into_boxed();
-    if let Some(level) = filter.level {
-        query = query.filter(regions::level.eq(level.as_str()));
-    }
-    if let Some(parent_id) = filter.parent_id {
-        query = query.filter(regions::parent_id.eq(parent_id));
-    }
-    if let Some(date) = filter.valid_on {
-        query = query.filter(valid_on(date));
-    }
-    if let Some(pattern) = filter.name.map(name_pattern) {
-        query = query.filter(regions::name_folded.like(pattern).escape('\\'));
-    }
+    let mut query = matching(records().into_boxed(), filter);
     if let Some(cursor) = after {
         query = query.filter(
             regions::code.gt(cursor.code.clone()).or(regions::code

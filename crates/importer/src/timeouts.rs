@@ -11,6 +11,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use ansinh_store::duration::{DurationError, parse_duration, show_duration};
 use ansinh_store::import::StatementTimer;
 
 /// How long to wait for the database; `None` waits as long as it takes.
@@ -88,47 +89,27 @@ async fn waited_longer_than(timer: &StatementTimer, limit: Duration) {
 pub enum Timeout {
     #[error(
         "the database did not answer within {} while a connection was being opened (--connect-timeout, ANSINH_IMPORT_CONNECT_TIMEOUT)",
-        show(*.0)
+        show_duration(*.0)
     )]
     Connect(Duration),
     #[error(
         "the database did not answer a statement within {} (--statement-timeout, ANSINH_IMPORT_STATEMENT_TIMEOUT)",
-        show(*.0)
+        show_duration(*.0)
     )]
     Statement(Duration),
 }
 
-/// A limit as the flags take it: `250ms`, `2s`, `5m`; `0` (or `0s`) for none.
+/// A limit as the flags take it: a duration ([`parse_duration`]: `250ms`, `2s`, `5m`), or `0`
+/// (or any zero duration, `0s`) for none.
 pub fn parse_limit(text: &str) -> Result<Option<Duration>, String> {
-    let text = text.trim();
-    if text == "0" {
+    if text.trim() == "0" {
         return Ok(None);
     }
-    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| {
-        format!("'{text}' has no unit: write e.g. 250ms, 2s or 5m (0 waits as long as it takes)")
-    })?;
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' does not start with a whole number"))?;
-    let limit = match unit {
-        "ms" => Duration::from_millis(number),
-        "s" => Duration::from_secs(number),
-        "m" => Duration::from_secs(number.saturating_mul(60)),
-        _ => return Err(format!("'{unit}' is not a unit: use ms, s or m")),
-    };
-    Ok((!limit.is_zero()).then_some(limit))
-}
-
-/// `limit` as [`parse_limit`] reads it.
-pub fn show(limit: Duration) -> String {
-    let millis = limit.as_millis();
-    if !millis.is_multiple_of(1000) {
-        format!("{millis}ms")
-    } else if millis.is_multiple_of(60_000) && millis > 0 {
-        format!("{}m", millis / 60_000)
-    } else {
-        format!("{}s", millis / 1000)
+    match parse_duration(text) {
+        Ok(limit) => Ok((!limit.is_zero()).then_some(limit)),
+        // Without the unit, the one number that needs none is worth naming.
+        Err(e @ DurationError::NoUnit { .. }) => Err(format!("{e} (0 waits as long as it takes)")),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -148,12 +129,26 @@ mod tests {
         ] {
             assert_eq!(parse_limit(text), Ok(limit), "{text}");
             if let Some(limit) = limit {
-                assert_eq!(show(limit), text);
+                assert_eq!(show_duration(limit), text);
             }
         }
         for bad in ["2", "2h", "s", "-1s", ""] {
             assert!(parse_limit(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_number_without_a_unit_is_told_that_0_needs_none() {
+        assert_eq!(
+            parse_limit("2").unwrap_err(),
+            "'2' has no unit: write e.g. 250ms, 2s or 5m (0 waits as long as it takes)"
+        );
+        assert_eq!(
+            parse_limit("2h").unwrap_err(),
+            "'h' is not a unit: use ms, s or m"
+        );
+        assert_eq!(parse_limit(" 0 "), Ok(None));
+        assert_eq!(parse_limit("0ms"), Ok(None));
     }
 
     #[tokio::test]

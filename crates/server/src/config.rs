@@ -5,6 +5,7 @@
 
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
+use ansinh_store::duration::parse_duration;
 use clap::Parser;
 
 /// ansinh-server: the gRPC query service for social, health and unemployment insurance figures.
@@ -287,24 +288,6 @@ fn parse_at_least_one(text: &str) -> Result<usize, String> {
     }
 }
 
-/// Parses "250ms", "2s" or "5m".
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("'{text}' has no unit: write e.g. 250ms, 2s or 5m"))?;
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' does not start with a whole number"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(number)),
-        "s" => Ok(Duration::from_secs(number)),
-        "m" => Ok(Duration::from_secs(number * 60)),
-        _ => Err(format!("'{unit}' is not a unit: use ms, s or m")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,16 +357,6 @@ mod tests {
         assert!(message.contains("ANSINH_PAGE_TOKEN_KEY"), "{message}");
         assert!(message.contains("is 12 bytes long"), "{message}");
         assert!(!message.contains("short-secret"), "{message}");
-    }
-
-    #[test]
-    fn durations_parse_with_their_unit() {
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert!(parse_duration("5").unwrap_err().contains("no unit"));
-        assert!(parse_duration("5h").unwrap_err().contains("not a unit"));
-        assert!(parse_duration("ms").is_err());
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod decimal;
+pub mod duration;
 mod error;
 pub mod import;
 mod migrations;

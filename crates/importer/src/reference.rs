@@ -1,13 +1,17 @@
 //! What the rows of a run are checked against: the indicator catalog, the region versions
 //! and the known sources, loaded once from the database at the start of a run and extended
-//! by the indicators and regions the run itself brings.
+//! by the indicators and regions the run itself brings. The catalog is the model's
+//! [`Catalog`], which checks each indicator added against the rest and knows how figures of
+//! each sit in time; this module keeps the database ids beside it.
 //!
 //! Being plain data, it lets every check of [`crate::validate`] be tested without a
 //! database.
 
 use std::collections::HashMap;
 
-use ansinh_model::{Indicator, NaiveDate, Period, RegionCode, RegionLevel, Timing, Validity};
+use ansinh_model::{
+    Catalog, CatalogError, Indicator, IndicatorCode, NaiveDate, RegionCode, RegionLevel, Validity,
+};
 
 /// Database ids. MySQL `INT UNSIGNED`/`BIGINT` keys all fit; the importer never does
 /// arithmetic on them.
@@ -15,10 +19,11 @@ pub type RegionId = u32;
 pub type IndicatorId = u32;
 pub type SourceId = u32;
 
-#[derive(Debug, Clone)]
-pub struct KnownIndicator {
+/// An indicator of the catalog and its database id.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownIndicator<'a> {
     pub id: IndicatorId,
-    pub indicator: Indicator,
+    pub indicator: &'a Indicator,
 }
 
 /// One stored version of a region code.
@@ -53,21 +58,52 @@ fn versions_text(versions: &[Validity]) -> String {
 
 #[derive(Debug, Default, Clone)]
 pub struct Reference {
-    indicators: HashMap<String, KnownIndicator>,
+    catalog: Catalog,
+    /// The id of each indicator of the catalog, and back.
+    indicator_ids: HashMap<IndicatorCode, IndicatorId>,
+    indicator_codes: HashMap<IndicatorId, IndicatorCode>,
     regions: HashMap<String, Vec<KnownRegion>>,
     sources: HashMap<String, SourceId>,
     region_codes: HashMap<RegionId, RegionCode>,
-    indicator_codes: HashMap<IndicatorId, String>,
 }
 
 impl Reference {
-    pub fn add_indicator(&mut self, id: IndicatorId, indicator: Indicator) {
-        self.indicator_codes
-            .insert(id, indicator.code.as_str().to_owned());
-        self.indicators.insert(
-            indicator.code.as_str().to_owned(),
-            KnownIndicator { id, indicator },
-        );
+    /// A reference whose catalog is `indicators` (as stored: with their ids), checked as a
+    /// whole; no regions or sources yet.
+    pub fn with_indicators(
+        indicators: impl IntoIterator<Item = (IndicatorId, Indicator)>,
+    ) -> Result<Self, CatalogError> {
+        let indicators: Vec<(IndicatorId, Indicator)> = indicators.into_iter().collect();
+        let mut reference = Self::default();
+        for (id, indicator) in &indicators {
+            reference.add_id(*id, &indicator.code);
+        }
+        reference.catalog = Catalog::new(indicators.into_iter().map(|(_, indicator)| indicator))?;
+        Ok(reference)
+    }
+
+    /// Adds `indicator` (stored as `id`), or puts it in place of the one with its code, if the
+    /// catalog allows it ([`Catalog::insert`]: a ratio after its parts, a part still fit for
+    /// its ratios).
+    pub fn add_indicator(
+        &mut self,
+        id: IndicatorId,
+        indicator: Indicator,
+    ) -> Result<(), CatalogError> {
+        let code = indicator.code.clone();
+        self.catalog.insert(indicator)?;
+        self.add_id(id, &code);
+        Ok(())
+    }
+
+    fn add_id(&mut self, id: IndicatorId, code: &IndicatorCode) {
+        self.indicator_ids.insert(code.clone(), id);
+        self.indicator_codes.insert(id, code.clone());
+    }
+
+    /// The indicators, as the model checks them and reads their timing.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 
     pub fn add_region(&mut self, region: KnownRegion) {
@@ -86,35 +122,18 @@ impl Reference {
     }
 
     pub fn indicator_code(&self, id: IndicatorId) -> Option<&str> {
-        self.indicator_codes.get(&id).map(String::as_str)
+        self.indicator_codes.get(&id).map(IndicatorCode::as_str)
     }
 
     pub fn region_code(&self, id: RegionId) -> Option<&str> {
         self.region_codes.get(&id).map(RegionCode::as_str)
     }
 
-    /// The period under which a figure of `known` reported for `period` is stored: the
-    /// instant of its end for stocks and ratios of stocks (the model's [`Timing`] rule).
-    pub fn observation_period(&self, known: &KnownIndicator, period: Period) -> Period {
-        let numerator_kind = known
-            .indicator
-            .numerator
-            .as_ref()
-            .and_then(|numerator| self.indicators.get(numerator.as_str()))
-            .map(|part| part.indicator.kind);
-        Timing::of(known.indicator.kind, numerator_kind).period(period)
-    }
-
-    pub fn indicator(&self, code: &str) -> Option<&KnownIndicator> {
-        self.indicators.get(code)
-    }
-
-    pub fn indicators(&self) -> impl Iterator<Item = &KnownIndicator> {
-        self.indicators.values()
-    }
-
-    pub fn indicator_count(&self) -> usize {
-        self.indicators.len()
+    pub fn indicator(&self, code: &str) -> Option<KnownIndicator<'_>> {
+        Some(KnownIndicator {
+            id: *self.indicator_ids.get(code)?,
+            indicator: self.catalog.get(code)?,
+        })
     }
 
     pub fn region_count(&self) -> usize {
@@ -167,54 +186,14 @@ pub mod fixtures {
     //! and (feature `fixtures`) for other crates' tests and the fuzz targets, so that every
     //! check can run without a database.
     use super::*;
-    use ansinh_model::{IndicatorCode, IndicatorKind, Unit};
-
-    /// `text` as a date; panics on a malformed one (fixture data only).
-    pub fn date(text: &str) -> NaiveDate {
-        text.parse().unwrap()
-    }
-
-    fn indicator(
-        code: &str,
-        unit: Unit,
-        kind: IndicatorKind,
-        parts: Option<(&str, &str)>,
-    ) -> Indicator {
-        Indicator::new(
-            IndicatorCode::parse(code).unwrap(),
-            code.replace('_', " "),
-            None,
-            unit,
-            kind,
-            parts.map(|p| IndicatorCode::parse(p.0).unwrap()),
-            parts.map(|p| IndicatorCode::parse(p.1).unwrap()),
-            None,
-        )
-        .unwrap()
-    }
+    pub use ansinh_model::fixtures::date;
+    use ansinh_model::fixtures::indicator;
+    use ansinh_model::{IndicatorKind, Unit};
 
     /// The reference: regions 68 (both versions), 60, VN, commune 24820, group BHXH-KV25
-    /// and 14; eight indicators of every kind; one known source.
+    /// and 14; ten indicators of every kind, two ratios among them with their parts; one
+    /// known source.
     pub fn reference() -> Reference {
-        let mut r = Reference::default();
-        let regions = [
-            (1, "68", "2008-08-01", Some("2025-06-30")),
-            (2, "68", "2025-07-01", None),
-            (3, "60", "2008-08-01", Some("2025-06-30")),
-            (4, "VN", "1976-07-02", None),
-            (5, "24820", "2008-08-01", Some("2025-06-30")),
-            (6, "BHXH-KV25", "2020-01-01", None),
-            (7, "14", "2008-08-01", Some("2025-06-30")),
-        ];
-        for (id, code, from, to) in regions {
-            let code = RegionCode::parse(code).unwrap();
-            r.add_region(KnownRegion {
-                id,
-                level: code.level_hint(),
-                code,
-                validity: Validity::new(date(from), to.map(date)).unwrap(),
-            });
-        }
         use IndicatorKind::*;
         let indicators = [
             (1, indicator("population", Unit::Persons, Stock, None)),
@@ -252,9 +231,27 @@ pub mod fixtures {
                     Some(("si_participants", "labour_force")),
                 ),
             ),
+            (9, indicator("si_participants", Unit::Persons, Stock, None)),
+            (10, indicator("labour_force", Unit::Persons, Stock, None)),
         ];
-        for (id, indicator) in indicators {
-            r.add_indicator(id, indicator);
+        let mut r = Reference::with_indicators(indicators).unwrap();
+        let regions = [
+            (1, "68", "2008-08-01", Some("2025-06-30")),
+            (2, "68", "2025-07-01", None),
+            (3, "60", "2008-08-01", Some("2025-06-30")),
+            (4, "VN", "1976-07-02", None),
+            (5, "24820", "2008-08-01", Some("2025-06-30")),
+            (6, "BHXH-KV25", "2020-01-01", None),
+            (7, "14", "2008-08-01", Some("2025-06-30")),
+        ];
+        for (id, code, from, to) in regions {
+            let code = RegionCode::parse(code).unwrap();
+            r.add_region(KnownRegion {
+                id,
+                level: code.level_hint(),
+                code,
+                validity: Validity::new(date(from), to.map(date)).unwrap(),
+            });
         }
         r.add_source("baolamdong.vn 2025-05", 1);
         r

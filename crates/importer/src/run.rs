@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use ansinh_model::{NumberLocale, RegionCode, RegionLevel, Validity};
+use ansinh_model::{CatalogError, Indicator, NumberLocale, RegionCode, RegionLevel, Validity};
 use ansinh_store::import::{self as db, InfileBuffers, RunCounts, StatementTimer, Written};
 use ansinh_store::models::{ImportRunStatus, NewImportRunFile, NewImportRunRejection};
 use ansinh_store::{AsyncMysqlConnection, StoreError};
@@ -534,10 +534,10 @@ async fn run_data(
 
 /// The catalog, region versions and sources as stored (as seen by `conn`).
 pub async fn load_reference(conn: &mut AsyncMysqlConnection) -> Result<Reference, StoreError> {
-    let mut reference = Reference::default();
-    for record in ansinh_store::queries::indicators::list_indicators(conn).await? {
-        reference.add_indicator(record.id, record.indicator);
-    }
+    let indicators = ansinh_store::queries::indicators::list_indicators(conn).await?;
+    let mut reference =
+        Reference::with_indicators(indicators.into_iter().map(|r| (r.id, r.indicator)))
+            .map_err(|e| StoreError::Corrupt(format!("the indicator catalog: {e}")))?;
     for region in db::load_regions(conn).await? {
         let code = RegionCode::parse(&region.code).map_err(|e| {
             StoreError::Corrupt(format!("region {} (id {}): {e}", region.code, region.id))
@@ -559,6 +559,21 @@ pub async fn load_reference(conn: &mut AsyncMysqlConnection) -> Result<Reference
         reference.add_source(&name, id);
     }
     Ok(reference)
+}
+
+/// The column of an indicators row that breaks `error`, and its value: the part named, or
+/// (when the row is a part whose new kind no longer fits a ratio) its kind.
+fn catalog_place<'a>(indicator: &'a Indicator, error: &'a CatalogError) -> (&'static str, &'a str) {
+    match error {
+        CatalogError::UnknownPart { ratio, part, role }
+        | CatalogError::PartNotSummable {
+            ratio, part, role, ..
+        } if *ratio == indicator.code => (role, part.as_str()),
+        CatalogError::MixedTiming {
+            ratio, denominator, ..
+        } if *ratio == indicator.code => ("denominator", denominator.as_str()),
+        _ => ("kind", indicator.kind.as_str()),
+    }
 }
 
 fn count(counts: &mut RunCounts, written: Written) {
@@ -645,10 +660,19 @@ async fn apply_reference_file(
         let (Some(numerator), Some(denominator)) = (numerator, denominator) else {
             continue;
         };
+        // The catalog's rules for ratios and their parts, before the row is written: a
+        // catalog the server cannot read would fail every question about indicators.
+        if let Err(e) = reference.catalog().check(&row.indicator) {
+            let (column, value) = catalog_place(&row.indicator, &e);
+            problems.push(problem(row.origin.line, column, e.to_string(), value));
+            continue;
+        }
         let (id, written) =
             db::upsert_indicator(conn, &row.indicator, numerator, denominator).await?;
         count(counts, written);
-        reference.add_indicator(id, row.indicator);
+        reference
+            .add_indicator(id, row.indicator)
+            .expect("the indicator was checked against the catalog before it was written");
     }
 
     // Parents before children.

@@ -319,7 +319,11 @@ impl<'r> Validator<'r> {
         }
 
         let period = match (period, indicator) {
-            (Some(period), Some(known)) => Some(self.reference.observation_period(known, period)),
+            (Some(period), Some(known)) => Some(
+                self.reference
+                    .catalog()
+                    .observation_period(known.indicator, period),
+            ),
             _ => None,
         };
 

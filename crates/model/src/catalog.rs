@@ -99,44 +99,40 @@ impl Catalog {
             .collect();
         let catalog = Self { by_code };
         for ratio in catalog.by_code.values() {
-            if let (Some(numerator), Some(denominator)) = (&ratio.numerator, &ratio.denominator) {
-                let numerator_kind = catalog.part_kind(ratio, numerator, "numerator")?;
-                let denominator_kind = catalog.part_kind(ratio, denominator, "denominator")?;
-                if numerator_kind != denominator_kind {
-                    return Err(CatalogError::MixedTiming {
-                        ratio: ratio.code.clone(),
-                        numerator: numerator.clone(),
-                        denominator: denominator.clone(),
-                    });
-                }
-            }
+            check_ratio(ratio, |code| catalog.by_code.get(code))?;
         }
         Ok(catalog)
     }
 
-    fn part_kind(
-        &self,
-        ratio: &Indicator,
-        part: &IndicatorCode,
-        role: &'static str,
-    ) -> Result<IndicatorKind, CatalogError> {
-        let found = self
-            .by_code
-            .get(part)
-            .ok_or_else(|| CatalogError::UnknownPart {
-                ratio: ratio.code.clone(),
-                part: part.clone(),
-                role,
-            })?;
-        match found.kind {
-            IndicatorKind::Stock | IndicatorKind::Flow => Ok(found.kind),
-            kind => Err(CatalogError::PartNotSummable {
-                ratio: ratio.code.clone(),
-                part: part.clone(),
-                kind,
-                role,
-            }),
-        }
+    /// Whether `indicator` may join the catalog, in place of the one with its code if there is
+    /// one: as a ratio, its parts must be in the catalog already; as a part of ratios, it must
+    /// still fit each of them. An import adds indicators one at a time, parts first.
+    pub fn check(&self, indicator: &Indicator) -> Result<(), CatalogError> {
+        let code = &indicator.code;
+        let with_it = |part: &IndicatorCode| {
+            if part == code {
+                Some(indicator)
+            } else {
+                self.by_code.get(part)
+            }
+        };
+        check_ratio(indicator, with_it)?;
+        self.by_code
+            .values()
+            .filter(|ratio| {
+                ratio.code != *code
+                    && (ratio.numerator.as_ref() == Some(code)
+                        || ratio.denominator.as_ref() == Some(code))
+            })
+            .try_for_each(|ratio| check_ratio(ratio, with_it))
+    }
+
+    /// Adds `indicator`, or puts it in place of the one with its code, if [`Catalog::check`]
+    /// allows it; else leaves the catalog as it was.
+    pub fn insert(&mut self, indicator: Indicator) -> Result<(), CatalogError> {
+        self.check(&indicator)?;
+        self.by_code.insert(indicator.code.clone(), indicator);
+        Ok(())
     }
 
     /// The indicator with this code.
@@ -173,6 +169,49 @@ impl Catalog {
     /// The period under which a figure of `indicator` reported for `period` is stored.
     pub fn observation_period(&self, indicator: &Indicator, period: Period) -> Period {
         self.timing(indicator).period(period)
+    }
+}
+
+/// Checks `ratio` against its parts as `lookup` finds them; an indicator of another kind has
+/// no parts to check.
+fn check_ratio<'a>(
+    ratio: &Indicator,
+    lookup: impl Fn(&IndicatorCode) -> Option<&'a Indicator>,
+) -> Result<(), CatalogError> {
+    let (Some(numerator), Some(denominator)) = (&ratio.numerator, &ratio.denominator) else {
+        return Ok(());
+    };
+    let numerator_kind = part_kind(ratio, numerator, "numerator", &lookup)?;
+    let denominator_kind = part_kind(ratio, denominator, "denominator", &lookup)?;
+    if numerator_kind != denominator_kind {
+        return Err(CatalogError::MixedTiming {
+            ratio: ratio.code.clone(),
+            numerator: numerator.clone(),
+            denominator: denominator.clone(),
+        });
+    }
+    Ok(())
+}
+
+fn part_kind<'a>(
+    ratio: &Indicator,
+    part: &IndicatorCode,
+    role: &'static str,
+    lookup: impl Fn(&IndicatorCode) -> Option<&'a Indicator>,
+) -> Result<IndicatorKind, CatalogError> {
+    let found = lookup(part).ok_or_else(|| CatalogError::UnknownPart {
+        ratio: ratio.code.clone(),
+        part: part.clone(),
+        role,
+    })?;
+    match found.kind {
+        IndicatorKind::Stock | IndicatorKind::Flow => Ok(found.kind),
+        kind => Err(CatalogError::PartNotSummable {
+            ratio: ratio.code.clone(),
+            part: part.clone(),
+            kind,
+            role,
+        }),
     }
 }
 
@@ -326,5 +365,72 @@ mod tests {
         ])
         .unwrap_err();
         assert!(matches!(mixed, CatalogError::MixedTiming { .. }));
+    }
+
+    #[test]
+    fn a_catalog_grows_one_checked_indicator_at_a_time() {
+        let mut catalog = Catalog::default();
+        let rate = indicator(
+            "hi_coverage_rate",
+            Unit::Percent,
+            IndicatorKind::Ratio,
+            Some(("hi_participants", "population")),
+        );
+        // A ratio before its parts is refused, and leaves the catalog as it was.
+        assert!(matches!(
+            catalog.insert(rate.clone()),
+            Err(CatalogError::UnknownPart {
+                role: "numerator",
+                ..
+            })
+        ));
+        assert!(catalog.is_empty());
+        for part in ["hi_participants", "population"] {
+            catalog
+                .insert(indicator(part, Unit::Persons, IndicatorKind::Stock, None))
+                .unwrap();
+        }
+        catalog.insert(rate).unwrap();
+        let rate = catalog.get("hi_coverage_rate").unwrap();
+        assert_eq!(catalog.timing(rate), Timing::Instant);
+        assert_eq!(catalog.len(), 3);
+    }
+
+    #[test]
+    fn a_part_replaced_must_still_fit_the_ratios_that_name_it() {
+        let mut catalog = coverage_catalog();
+        let as_flow = indicator("population", Unit::Persons, IndicatorKind::Flow, None);
+        let error = catalog.insert(as_flow).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "ratio hi_coverage_rate divides hi_participants by population, but one is a stock and the other a flow; both parts must be of the same kind"
+        );
+        let population = catalog.get("population").unwrap();
+        assert_eq!(population.kind, IndicatorKind::Stock, "left as it was");
+
+        let as_ratio = indicator(
+            "benefits_paid",
+            Unit::Percent,
+            IndicatorKind::ReportedRatio,
+            None,
+        );
+        assert!(matches!(
+            catalog.check(&as_ratio),
+            Err(CatalogError::PartNotSummable {
+                role: "numerator",
+                ..
+            })
+        ));
+        // Renamed or re-described, a part of the same kind still fits.
+        let renamed = Indicator {
+            name: "Population (census)".to_owned(),
+            ..catalog.get("population").unwrap().clone()
+        };
+        catalog.insert(renamed).unwrap();
+        assert_eq!(
+            catalog.get("population").unwrap().name,
+            "Population (census)"
+        );
+        assert_eq!(catalog.len(), 7);
     }
 }

@@ -12,8 +12,6 @@ pub mod read;
 pub mod reference;
 pub mod run;
 pub mod series;
-pub mod source;
 pub mod textfile;
 pub mod timeouts;
 pub mod validate;
-pub mod xlsx;

@@ -19,10 +19,10 @@ use serde::Serialize;
 
 use crate::kind::Kind;
 use crate::problem::Problem;
+use crate::read::source::{self, FileDigest, Source};
 use crate::read::{Format, Input};
 use crate::reference::{KnownRegion, Reference};
 use crate::series::{self, Progress, SeriesFile};
-use crate::source::{self, FileDigest, Source};
 use crate::timeouts::{Timeout, Timeouts};
 use crate::validate::{IndicatorRow, LineageRow, MemberRow, RegionRow, Validator};
 

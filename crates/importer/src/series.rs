@@ -23,9 +23,9 @@ use tokio::sync::mpsc;
 
 use crate::kind::Kind;
 use crate::problem::Problem;
+use crate::read::source::Source;
 use crate::read::{Format, Input};
 use crate::reference::Reference;
-use crate::source::Source;
 use crate::validate::{SeriesKey, SeriesRow, Validator};
 
 /// Rows per chunk: enough that a digest query is worth its round trip, few enough that a

@@ -10,7 +10,7 @@
 //! data connection inside the run's transaction; changed rows are applied (with history) at
 //! the end. Rows with the same key are adjacent within a sorted chunk, and disjoint chunks
 //! cannot share a key, so the same-key check needs no memory beyond one chunk. When chunks
-//! do overlap, the reader starts over and sorts all rows in memory (see [`Message::Restart`]).
+//! do overlap, the reader starts over and sorts all rows in memory (see `Message::Restart`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! The rules themselves live in `ansinh-model` (periods, numbers per locale, units and their
 //! scaling, qualifiers, region codes, catalog rules); this module applies them to the cells of
 //! a row, resolves codes against the [`Reference`], and names the column of each failure.
-//! Checks that need several rows (the same key twice) are in [`crate::load`].
+//! Checks that need several rows (the same key twice) are in [`crate::series`].
 
 use std::collections::HashMap;
 use std::str::FromStr;

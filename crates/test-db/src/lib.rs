@@ -7,7 +7,8 @@
 //! per process: `TEST_DATABASE_URL` if set, else a MySQL/MariaDB answering as `root` without a
 //! password on `127.0.0.1:3306`, else a MariaDB this crate starts itself and shares between
 //! test processes. [`ThrowawayServer`] is the same machinery as a public API, for tests that
-//! need a server of their own to stop and restart.
+//! need a server of their own to stop and restart, and [`ReplicatedPair`] is two of them, a
+//! primary and a replica that follows it by binary-log replication.
 //!
 //! Environment variables:
 //! - `TEST_DATABASE_URL` — `mysql://user:password@host:port[/ignored]`: the server to create
@@ -18,6 +19,7 @@
 
 mod database;
 mod mariadb;
+mod replication;
 mod server;
 mod shared;
 mod url;
@@ -26,6 +28,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use database::TestDatabase;
+pub use replication::{ReplicaStatus, ReplicatedPair, ReplicationError};
 pub use server::{ThrowawayError, ThrowawayServer};
 
 /// The last `count` lines of the text file at `path` and how many lines it has (empty and 0

@@ -70,12 +70,21 @@ pub struct ThrowawayServer {
     binaries: Binaries,
     url: ServerUrl,
     port: u16,
+    /// Options added to `mariadbd`'s command line at every start (a replication role).
+    extra_args: Vec<String>,
     child: Option<tokio::process::Child>,
 }
 
 impl ThrowawayServer {
     /// Creates a data directory and starts a server on a free port. Takes about a second.
     pub async fn new() -> Result<Self, ThrowawayError> {
+        Self::with_args(Vec::new()).await
+    }
+
+    /// Like [`new`](Self::new), with `extra_args` added to `mariadbd`'s options at every start:
+    /// the replication settings of [`ReplicatedPair`](crate::ReplicatedPair), which must survive
+    /// a restart.
+    pub(crate) async fn with_args(extra_args: Vec<String>) -> Result<Self, ThrowawayError> {
         let binaries = Binaries::find()?;
         let dir = std::env::temp_dir().join(format!("ansinh-mariadb-{}", crate::unique_suffix()));
         std::fs::create_dir(&dir).map_err(|e| ThrowawayError::io(&dir, e))?;
@@ -87,6 +96,7 @@ impl ThrowawayServer {
             binaries,
             url: ServerUrl::local_root(0),
             port: 0,
+            extra_args,
             child: None,
         };
         mariadb::install(&server.binaries, &server.layout).await?;
@@ -145,8 +155,9 @@ impl ThrowawayServer {
         if self.is_running() {
             return Ok(());
         }
-        let mut command: tokio::process::Command =
-            mariadb::server_command(&self.binaries, &self.layout, self.port).into();
+        let mut command = mariadb::server_command(&self.binaries, &self.layout, self.port);
+        command.args(&self.extra_args);
+        let mut command: tokio::process::Command = command.into();
         command.kill_on_drop(true);
         let child = command
             .spawn()

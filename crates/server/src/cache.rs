@@ -128,6 +128,29 @@ impl Cache {
         }
     }
 
+    /// The newest committed import run the current generation was started for: what the
+    /// latest successful check read from the ledger of the database the server reads (a
+    /// replica's lags the primary's). `None` before the first check, while the ledger has no
+    /// committed run, and with the cache off, which never checks. The server reports it as
+    /// `ansinh_latest_run_seen` and in the `x-ansinh-run` of StatisticsService answers.
+    pub(crate) fn latest_run_seen(&self) -> Option<u64> {
+        self.current().run
+    }
+
+    /// Starts a generation for `run` as a check that read it would, for tests without MySQL.
+    #[cfg(test)]
+    pub(crate) fn saw_run(&self, run: u64) {
+        let generation = Generation::new(Some(run), self.inner.settings.max_bytes);
+        generation
+            .verified_at
+            .store(self.now().max(1), Ordering::Relaxed);
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(generation);
+    }
+
     fn current(&self) -> Arc<Generation> {
         Arc::clone(&self.inner.current.read().unwrap_or_else(|e| e.into_inner()))
     }

@@ -3,7 +3,8 @@
 //! a scraper's way and the numbers are never exposed to the service's callers.
 //!
 //! This module owns every series the server exports: what [`crate::observe`] records per call,
-//! the database pool and health, the cache, the import ledger, and the build. Values that
+//! the database pool and health, the cache and the newest committed run it has seen, the
+//! import ledger, and the build. Values that
 //! belong to something else (the pool, the cache, the ledger) are read when Prometheus scrapes,
 //! so they are never older than the scrape. The exposition format is OpenMetrics text (prometheus-client), which
 //! Prometheus negotiates by content type.
@@ -79,6 +80,7 @@ pub(crate) struct Metrics {
     pool_waiting: Gauge,
     import_runs: Family<StatusLabels, Gauge>,
     import_last_finished: Family<StatusLabels, Gauge>,
+    cache: Cache,
 }
 
 /// Registers `metric` under `name` and hands it back for the server to update.
@@ -156,7 +158,7 @@ impl Metrics {
             "Always 1; the version of ansinh-server is in the label",
             build_info,
         );
-        registry.register_collector(Box::new(CacheCollector(cache)));
+        registry.register_collector(Box::new(CacheCollector(cache.clone())));
         Self {
             registry,
             calls,
@@ -168,7 +170,14 @@ impl Metrics {
             pool_waiting,
             import_runs,
             import_last_finished,
+            cache,
         }
+    }
+
+    /// The newest committed import run the server has seen (see [`Cache::latest_run_seen`]),
+    /// which it exports as `ansinh_latest_run_seen` and [`crate::observe`] sends with answers.
+    pub(crate) fn latest_run_seen(&self) -> Option<u64> {
+        self.cache.latest_run_seen()
     }
 
     /// Reads the pool's and the ledger's current state into their series. When the ledger does
@@ -286,6 +295,15 @@ impl Collector for CacheCollector {
             let gauge = ConstGauge::new(value);
             gauge.encode(encoder.encode_descriptor(name, help, None, MetricType::Gauge)?)?;
         }
+        // Absent rather than 0 until a run has been seen: 0 would read as a run id.
+        if let Some(run) = self.0.latest_run_seen() {
+            ConstGauge::new(run).encode(encoder.encode_descriptor(
+                "ansinh_latest_run_seen",
+                "Id of the newest committed import run in the ledger of the database this server reads, as of the cache's last check; a replica that lags shows an older run than the primary",
+                None,
+                MetricType::Gauge,
+            )?)?;
+        }
         Ok(())
     }
 }
@@ -326,12 +344,18 @@ mod tests {
 
     #[test]
     fn the_exposition_names_every_series_once_with_help_and_type() {
-        let metrics = Metrics::new(Cache::new(crate::CacheSettings {
+        let cache = Cache::new(crate::CacheSettings {
             enabled: true,
             check_interval: Duration::from_millis(250),
             max_bytes: 1 << 20,
             check_timeout: Duration::from_secs(2),
-        }));
+        });
+        let metrics = Metrics::new(cache.clone());
+        assert!(
+            !metrics.encode().contains("ansinh_latest_run_seen"),
+            "no run seen yet, so no run id (0 would look like one)"
+        );
+        cache.saw_run(42);
         metrics
             .calls
             .get_or_create(&CallLabels {
@@ -369,6 +393,10 @@ mod tests {
                 "{text}"
             );
         }
+        assert!(
+            text.contains("# TYPE ansinh_latest_run_seen gauge\nansinh_latest_run_seen 42\n"),
+            "{text}"
+        );
         for gauge in ["entries", "bytes"] {
             assert!(
                 text.contains(&format!(

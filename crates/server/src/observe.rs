@@ -3,6 +3,13 @@
 //!
 //! - a request id: the caller's `x-request-id` when it sent a usable one, else a new UUID,
 //!   echoed in the response metadata so a caller can quote it when reporting a problem;
+//! - for StatisticsService, `x-ansinh-run` in the response headers of every answer (not of an
+//!   error answered at once): the newest committed import run the server had seen in the
+//!   ledger when the call began ([`crate::cache::Cache::latest_run_seen`]). The answer includes
+//!   that run and every earlier one; figures only change when a run commits, and the database
+//!   the server reads only moves forward, so it is a lower bound that holds on a replica too.
+//!   Taken when the call begins rather than when it answers, so that a check finishing
+//!   mid-call cannot name a run the call's queries did not see;
 //! - a tracing span `call` with the service, method, request id, peer address and (once
 //!   authenticated) the caller's name, so every log line of the call carries them;
 //! - the call's count by status code, its latency, and the calls in flight
@@ -43,6 +50,13 @@ use tracing::{Span, field::Empty};
 use crate::metrics::{CallLabels, MethodLabels, Metrics};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The newest committed import run a StatisticsService answer includes.
+const RUN: HeaderName = HeaderName::from_static("x-ansinh-run");
+
+/// The calls whose answers say which run they reflect: the figures. The other services answer
+/// from reference data (installed by migrate, not by runs) or from the ledger itself.
+const FIGURES_SERVICE: &str = ansinh_proto::pb::statistics_service_server::SERVICE_NAME;
 
 /// The longest caller-chosen request id kept; longer ones are replaced.
 const MAX_REQUEST_ID_LEN: usize = 128;
@@ -147,6 +161,11 @@ where
         if let Some(peer) = peer(&request) {
             span.record("peer", tracing::field::display(peer));
         }
+        let run = if service == FIGURES_SERVICE {
+            self.layer.metrics.latest_run_seen().map(HeaderValue::from)
+        } else {
+            None
+        };
         let call = CallRecord::start(self.layer.metrics.clone(), service, method, span);
         let deadline = grpc_timeout(request.headers()).map(Deadline::new);
         let future = call.span.in_scope(|| self.inner.call(request));
@@ -154,6 +173,7 @@ where
             inner: future,
             call: Some(call),
             request_id,
+            run,
             deadline,
         }
     }
@@ -346,6 +366,8 @@ pin_project! {
         inner: F,
         call: Option<CallRecord>,
         request_id: HeaderValue,
+        // `x-ansinh-run` for an answer, when the call is one of the figures.
+        run: Option<HeaderValue>,
         deadline: Option<Deadline>,
     }
 }
@@ -392,9 +414,12 @@ where
         Poll::Ready(match result {
             Ok(mut response) => {
                 call.see_status(response.headers());
-                response
-                    .headers_mut()
-                    .insert(REQUEST_ID, this.request_id.clone());
+                let headers = response.headers_mut();
+                // A status in the headers is an error answered at once: it reflects no run.
+                if let Some(run) = this.run.take().filter(|_| call.code.is_none()) {
+                    headers.insert(RUN, run);
+                }
+                headers.insert(REQUEST_ID, this.request_id.clone());
                 Ok(response.map(|inner| ObservedBody {
                     inner: Some(inner),
                     call,
@@ -527,12 +552,26 @@ mod tests {
         F: FnMut(http::Request<()>) -> Fut,
         Fut: Future<Output = Result<http::Response<Stuck>, Infallible>>,
     {
-        let metrics = Arc::new(Metrics::new(Cache::new(CacheSettings {
-            enabled: false,
-            check_interval: Duration::from_secs(1),
-            max_bytes: 0,
-            check_timeout: Duration::from_secs(1),
-        })));
+        observed_with(
+            Cache::new(CacheSettings {
+                enabled: false,
+                check_interval: Duration::from_secs(1),
+                max_bytes: 0,
+                check_timeout: Duration::from_secs(1),
+            }),
+            handler,
+        )
+    }
+
+    fn observed_with<F, Fut>(
+        cache: Cache,
+        handler: F,
+    ) -> (Observe<tower::util::ServiceFn<F>>, Arc<Metrics>)
+    where
+        F: FnMut(http::Request<()>) -> Fut,
+        Fut: Future<Output = Result<http::Response<Stuck>, Infallible>>,
+    {
+        let metrics = Arc::new(Metrics::new(cache));
         let methods = KnownMethods::from_descriptor_sets(&[ansinh_proto::pb::FILE_DESCRIPTOR_SET]);
         let layer = ObserveLayer::new(Arc::clone(&metrics), methods);
         (layer.layer(tower::service_fn(handler)), metrics)
@@ -612,6 +651,69 @@ mod tests {
         assert_eq!(response.headers()[REQUEST_ID], "deadline-test");
         drop(response);
         assert_eq!(deadline_exceeded_count(&metrics), 0);
+    }
+
+    #[tokio::test]
+    async fn answers_of_the_figures_say_which_run_they_reflect() {
+        let cache = Cache::new(CacheSettings {
+            enabled: true,
+            check_interval: Duration::from_secs(1),
+            max_bytes: 0,
+            check_timeout: Duration::from_secs(1),
+        });
+        let (mut service, _) = observed_with(cache.clone(), |_| {
+            std::future::ready(Ok(http::Response::new(Stuck)))
+        });
+        let call = |path: &'static str| {
+            http::Request::builder()
+                .uri(path)
+                .body(())
+                .expect("a request")
+        };
+        let series = "/ansinh.v1.StatisticsService/GetTimeSeries";
+        // No run seen yet (or the cache is off): nothing to say.
+        let response = service.call(call(series)).await.unwrap();
+        assert!(response.headers().get(RUN).is_none());
+
+        cache.saw_run(7);
+        let response = service.call(call(series)).await.unwrap();
+        assert_eq!(response.headers()[RUN], "7");
+        // The run is read when the call begins: a newer one seen while it runs is not claimed.
+        let pending = service.call(call(series));
+        cache.saw_run(8);
+        assert_eq!(pending.await.unwrap().headers()[RUN], "7");
+        // Other services do not answer from runs.
+        let response = service
+            .call(call("/ansinh.v1.RegionService/ListRegions"))
+            .await
+            .unwrap();
+        assert!(response.headers().get(RUN).is_none());
+    }
+
+    #[tokio::test]
+    async fn an_error_answered_at_once_names_no_run() {
+        let cache = Cache::new(CacheSettings {
+            enabled: true,
+            check_interval: Duration::from_secs(1),
+            max_bytes: 0,
+            check_timeout: Duration::from_secs(1),
+        });
+        cache.saw_run(7);
+        // UNAVAILABLE as tonic answers an error: headers only, no body.
+        let (mut service, _) = observed_with(cache, |_| {
+            let mut response = http::Response::new(Stuck);
+            response
+                .headers_mut()
+                .insert("grpc-status", HeaderValue::from(Code::Unavailable as i32));
+            std::future::ready(Ok(response))
+        });
+        let request = http::Request::builder()
+            .uri("/ansinh.v1.StatisticsService/GetTimeSeries")
+            .body(())
+            .unwrap();
+        let response = service.call(request).await.unwrap();
+        assert!(response.headers().get(RUN).is_none());
+        assert!(response.headers().get(REQUEST_ID).is_some());
     }
 
     #[test]

@@ -773,7 +773,7 @@ async fn apply_reference_file(
         let (Some(from), Some(to)) = (from, to) else {
             continue;
         };
-        let written = db::upsert_lineage(conn, from, to, row.kind, row.to.1).await?;
+        let written = db::upsert_lineage(conn, from, to, row.kind, row.to.1, None).await?;
         count(counts, written);
     }
     Ok(rows)

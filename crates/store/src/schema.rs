@@ -34,6 +34,7 @@ diesel::table! {
         kind -> Varchar,
         effective_date -> Date,
         approximate -> Bool,
+        weight -> Nullable<Numeric>,
     }
 }
 

@@ -3,11 +3,12 @@
 //! is stored first so a re-import reports them unchanged. Indicators, regions and lineage are
 //! compared and written as the bundled install writes them (`reference::write`).
 
-use ansinh_model::{Indicator, LineageKind, NaiveDate, Region};
+use ansinh_model::{Decimal, Indicator, LineageKind, NaiveDate, Region};
 use diesel::prelude::*;
 use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
 
 use super::Result;
+use crate::decimal::SqlDecimal;
 use crate::models::{NewIndicator, NewLineage, NewRegion};
 use crate::queries::regions::fold_region_names;
 pub use crate::reference::write::Written;
@@ -102,13 +103,15 @@ pub async fn upsert_member(
     })
 }
 
-/// Inserts or updates the edge `from_id -> to_id`, effective on the successor's first day.
+/// Inserts or updates the edge `from_id -> to_id`, effective on the successor's first day,
+/// with the share of the earlier version's figures the later one takes when it is known.
 pub async fn upsert_lineage(
     conn: &mut AsyncMysqlConnection,
     from_id: u32,
     to_id: u32,
     kind: LineageKind,
     effective: NaiveDate,
+    weight: Option<Decimal>,
 ) -> Result<Written> {
     let row = NewLineage {
         from_region_id: from_id,
@@ -116,6 +119,7 @@ pub async fn upsert_lineage(
         kind: kind.as_str(),
         effective_date: effective,
         approximate: kind.is_approximate(),
+        weight: weight.map(SqlDecimal),
     };
     let (_, written) = write_one(conn, row).await?;
     Ok(written)

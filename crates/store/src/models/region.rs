@@ -4,6 +4,7 @@ use ansinh_model::Region;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
+use crate::decimal::SqlDecimal;
 use crate::schema::{region_lineage, region_members, regions};
 
 /// One region version as stored.
@@ -85,6 +86,8 @@ pub struct LineageRow {
     pub kind: String,
     pub effective_date: NaiveDate,
     pub approximate: bool,
+    /// The share of the earlier version's figures that the later one takes, when known.
+    pub weight: Option<SqlDecimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable)]
@@ -95,4 +98,5 @@ pub struct NewLineage<'a> {
     pub kind: &'a str,
     pub effective_date: NaiveDate,
     pub approximate: bool,
+    pub weight: Option<SqlDecimal>,
 }

@@ -2,7 +2,9 @@
 //! walking lineage edges; and the one way a version is read with its parent's code
 //! ([`records`], [`to_record`]), which the region tree and the observations use too.
 
-use ansinh_model::{LineageKind, NaiveDate, Region, RegionCode, RegionLevel, Validity, fold_name};
+use ansinh_model::{
+    Decimal, LineageKind, NaiveDate, Region, RegionCode, RegionLevel, Validity, fold_name,
+};
 use diesel::dsl::{AsSelect, Select};
 use diesel::mysql::Mysql;
 use diesel::prelude::*;
@@ -33,6 +35,8 @@ pub struct LineageEdge {
     pub effective_date: NaiveDate,
     /// Whether figures carried along this edge are estimates (splits).
     pub approximate: bool,
+    /// The share of the earlier version's figures that the later one takes, when known.
+    pub weight: Option<Decimal>,
 }
 
 /// Which regions [`list_regions`] and [`count_regions`] return; `None` fields do not filter.
@@ -283,6 +287,7 @@ fn to_edge((lineage, region): (LineageRow, RowWithParent)) -> Result<LineageEdge
         kind,
         effective_date: lineage.effective_date,
         approximate: lineage.approximate,
+        weight: lineage.weight.map(Decimal::from),
     })
 }
 

@@ -21,6 +21,7 @@ const COMMUNES_BEFORE: &str = include_str!("../../reference/communes_before_2025
 const PROVINCES_FROM: &str = include_str!("../../reference/provinces_from_2025-07-01.csv");
 const COMMUNES_FROM: &str = include_str!("../../reference/communes_from_2025-07-01.csv");
 const MERGERS: &str = include_str!("../../reference/province_mergers_2025-07-01.csv");
+const COMMUNE_LINEAGE: &str = include_str!("../../reference/commune_lineage_2025-07-01.csv");
 const INDICATORS: &str = include_str!("../../reference/indicators.csv");
 
 /// The day the 63-province map took effect (Hà Tây merged into Hà Nội); the first generation
@@ -283,7 +284,7 @@ fn admin_units() -> Result<(Vec<Region>, Vec<BundledLineage>), StoreError> {
         )?);
     }
 
-    let lineage = successor
+    let mut lineage: Vec<BundledLineage> = successor
         .into_iter()
         .filter(|(old, _)| !unchanged.contains(old))
         .map(|(old, new)| BundledLineage {
@@ -300,7 +301,37 @@ fn admin_units() -> Result<(Vec<Region>, Vec<BundledLineage>), StoreError> {
             effective_date: reform_date(),
         })
         .collect();
+    lineage.extend(commune_lineage(start)?);
     Ok((regions, lineage))
+}
+
+/// The 2025 commune lineage: an old commune (or one of the five island districts that had no
+/// communes) into each new commune that holds some of its territory. A `whole` edge is an
+/// exact `merge`; a `part` edge (one of the 471 divided communes) is a `split`, approximate
+/// unless a weight is imported for it.
+fn commune_lineage(start: NaiveDate) -> Result<Vec<BundledLineage>, StoreError> {
+    let file = CsvFile::parse("commune_lineage_2025-07-01.csv", COMMUNE_LINEAGE)?;
+    file.rows()
+        .map(|row| {
+            let kind = match row.get("kind") {
+                "whole" => LineageKind::Merge,
+                "part" => LineageKind::Split,
+                other => return Err(row.error(format!("kind {other:?} is neither whole nor part"))),
+            };
+            Ok(BundledLineage {
+                from: VersionKey {
+                    code: row.code("from_code")?,
+                    valid_from: start,
+                },
+                to: VersionKey {
+                    code: row.code("to_code")?,
+                    valid_from: reform_date(),
+                },
+                kind,
+                effective_date: reform_date(),
+            })
+        })
+        .collect()
 }
 
 /// The default indicator catalog, in the importer's `indicators` format.
@@ -381,12 +412,51 @@ mod tests {
             .collect();
         assert_eq!(into_68, ["60", "67", "68"]);
         // 63 old provinces, 11 of them unchanged.
-        assert_eq!(data.lineage.len(), 52);
-        assert!(
-            data.lineage
+        let provinces: Vec<_> = data
+            .lineage
+            .iter()
+            .filter(|edge| edge.from.code.level_hint() == RegionLevel::Province)
+            .collect();
+        assert_eq!(provinces.len(), 52);
+        assert!(provinces.iter().all(|edge| edge.kind == LineageKind::Merge));
+    }
+
+    #[test]
+    fn every_old_commune_has_a_successor_and_every_new_one_a_predecessor() {
+        let data = BundledData::load().unwrap();
+        let communes: Vec<_> = data
+            .lineage
+            .iter()
+            .filter(|edge| edge.to.code.level_hint() == RegionLevel::Commune)
+            .collect();
+        assert_eq!(communes.len(), 10_602);
+        let splits = communes
+            .iter()
+            .filter(|edge| edge.kind == LineageKind::Split)
+            .count();
+        assert_eq!(splits, 1_033);
+        let (before, after) = (date(2024, 6, 1), date(2025, 8, 1));
+        let codes = |day: NaiveDate| -> BTreeSet<&str> {
+            data.regions
                 .iter()
-                .all(|edge| edge.kind == LineageKind::Merge)
-        );
+                .filter(|r| r.level == RegionLevel::Commune && r.validity.contains(day))
+                .map(|r| r.code.as_str())
+                .collect()
+        };
+        let sources: BTreeSet<&str> = communes
+            .iter()
+            .filter(|edge| edge.from.code.level_hint() == RegionLevel::Commune)
+            .map(|edge| edge.from.code.as_str())
+            .collect();
+        let targets: BTreeSet<&str> = communes.iter().map(|edge| edge.to.code.as_str()).collect();
+        assert_eq!(sources, codes(before), "every old commune, and only those");
+        assert_eq!(targets, codes(after), "every new commune, and only those");
+        // The five island districts without communes became special zones.
+        let districts = communes
+            .iter()
+            .filter(|edge| edge.from.code.level_hint() == RegionLevel::District)
+            .count();
+        assert_eq!(districts, 5);
     }
 
     #[test]

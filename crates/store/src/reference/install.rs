@@ -208,8 +208,14 @@ async fn install_lineage(
             kind: edge.kind.as_str(),
             effective_date: edge.effective_date,
             approximate: edge.kind.is_approximate(),
+            weight: None,
         };
         let stored = stored.get(&(new.from_region_id, new.to_region_id));
+        // The bundled edges carry no weights; one a province imported stays.
+        let new = NewLineage {
+            weight: stored.and_then(|row| row.weight),
+            ..new
+        };
         counts.count(writes.write(conn, stored, new).await?);
     }
     writes.insert_new(conn).await?;

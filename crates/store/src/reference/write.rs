@@ -185,6 +185,7 @@ impl Wanted for NewLineage<'_> {
             && row.kind == self.kind
             && row.effective_date == self.effective_date
             && row.approximate == self.approximate
+            && row.weight == self.weight
     }
 
     async fn update(
@@ -197,6 +198,7 @@ impl Wanted for NewLineage<'_> {
                 region_lineage::kind.eq(self.kind),
                 region_lineage::effective_date.eq(self.effective_date),
                 region_lineage::approximate.eq(self.approximate),
+                region_lineage::weight.eq(self.weight),
             ))
             .execute(conn)
             .await?;

@@ -47,7 +47,7 @@ async fn migrations_apply_revert_completely_and_apply_again() {
     let db = TestDatabase::new().await;
 
     let applied = run_pending_migrations(db.url()).await.unwrap();
-    assert_eq!(applied.len(), 6, "{applied:?}");
+    assert_eq!(applied.len(), 7, "{applied:?}");
     assert_eq!(tables(db.url()).await, SCHEMA_TABLES);
     assert!(
         run_pending_migrations(db.url()).await.unwrap().is_empty(),
@@ -55,7 +55,7 @@ async fn migrations_apply_revert_completely_and_apply_again() {
     );
 
     let reverted = revert_all_migrations(db.url()).await.unwrap();
-    assert_eq!(reverted.len(), 6);
+    assert_eq!(reverted.len(), 7);
     assert_eq!(
         tables(db.url()).await,
         ["__diesel_schema_migrations"],

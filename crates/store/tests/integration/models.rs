@@ -2,6 +2,8 @@
 
 use std::str::FromStr;
 
+use ansinh_model::fixtures::dec;
+use ansinh_store::SqlDecimal;
 use ansinh_store::models::*;
 use ansinh_store::schema::*;
 use chrono::NaiveDateTime;
@@ -150,6 +152,7 @@ async fn rows_round_trip_through_the_models() {
             kind: "rename",
             effective_date: date("2025-07-01"),
             approximate: false,
+            weight: Some(SqlDecimal(dec("0.25"))),
         })
         .execute(conn)
         .await
@@ -160,6 +163,15 @@ async fn rows_round_trip_through_the_models() {
         .await
         .unwrap();
     assert!(!edge.approximate);
+    assert_eq!(edge.weight, Some(SqlDecimal(dec("0.25"))));
+    // A share is at most the whole of the earlier version's figure.
+    assert!(
+        diesel::update(region_lineage::table)
+            .set(region_lineage::weight.eq(Some(SqlDecimal(dec("1.5")))))
+            .execute(conn)
+            .await
+            .is_err()
+    );
 
     diesel::insert_into(indicators::table)
         .values(&NewIndicator {

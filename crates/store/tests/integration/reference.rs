@@ -75,7 +75,8 @@ async fn first_install_creates_both_generations_and_a_second_changes_nothing() {
             unchanged: 0
         }
     );
-    assert_eq!(first.lineage.inserted, 52);
+    // 52 merged provinces; 10,602 commune edges of the 2025 reform.
+    assert_eq!(first.lineage.inserted, 52 + 10_602);
     assert_eq!(first.indicators.inserted, 28);
 
     let before = checksums(&mut conn).await;
@@ -92,7 +93,7 @@ async fn first_install_creates_both_generations_and_a_second_changes_nothing() {
     );
     assert!(!second.changed(), "{second:?}");
     assert_eq!(second.regions.unchanged, first.regions.inserted);
-    assert_eq!(second.lineage.unchanged, 52);
+    assert_eq!(second.lineage.unchanged, 52 + 10_602);
     assert_eq!(second.indicators.unchanged, 28);
     assert_eq!(
         checksums(&mut conn).await,
@@ -400,7 +401,7 @@ async fn importer_reference_writes_repair_what_the_install_would() {
     let from = edge.region.id;
     let (kind, effective) = (edge.kind, edge.effective_date);
     assert_eq!(
-        upsert_lineage(conn, from, lam_dong.id, kind, effective)
+        upsert_lineage(conn, from, lam_dong.id, kind, effective, None)
             .await
             .unwrap(),
         Written::Unchanged
@@ -411,7 +412,7 @@ async fn importer_reference_writes_repair_what_the_install_would() {
         .await
         .unwrap();
     assert_eq!(
-        upsert_lineage(conn, from, lam_dong.id, kind, effective)
+        upsert_lineage(conn, from, lam_dong.id, kind, effective, None)
             .await
             .unwrap(),
         Written::Updated
@@ -424,4 +425,58 @@ async fn importer_reference_writes_repair_what_the_install_would() {
             .all(|e| !e.approximate),
         "a merge carries figures exactly"
     );
+}
+
+/// The reform's lineage of communes: a merged commune's predecessors are exact, a divided
+/// commune's successors approximate; a weight a province imported for a divided commune's
+/// part survives the next `migrate`, which bundles no weights.
+#[tokio::test(flavor = "multi_thread")]
+async fn commune_lineage_is_installed_and_keeps_imported_weights() {
+    let (_db, mut conn) = super::with_reference_data().await;
+    let conn = &mut conn;
+    let before = date("2024-06-01");
+    // 00001 Phường Phúc Xá went wholly into 00097 Phường Hồng Hà.
+    let phuc_xa = region_at(conn, &RegionCode::parse("00001").unwrap(), before)
+        .await
+        .unwrap()
+        .unwrap();
+    let edges = lineage_successors(conn, phuc_xa.id).await.unwrap();
+    assert_eq!(
+        edges
+            .iter()
+            .map(|e| (e.region.region.code.as_str(), e.kind, e.approximate))
+            .collect::<Vec<_>>(),
+        [("00097", LineageKind::Merge, false)]
+    );
+    // 00007 Phường Cống Vị was divided; one of its parts is in 00008 Phường Ngọc Hà.
+    let cong_vi = region_at(conn, &RegionCode::parse("00007").unwrap(), before)
+        .await
+        .unwrap()
+        .unwrap();
+    let parts = lineage_successors(conn, cong_vi.id).await.unwrap();
+    assert!(parts.len() >= 2, "{parts:?}");
+    assert!(
+        parts
+            .iter()
+            .all(|e| e.kind == LineageKind::Split && e.approximate && e.weight.is_none())
+    );
+    let ngoc_ha = parts
+        .iter()
+        .find(|e| e.region.region.code.as_str() == "00008")
+        .expect("a part of 00007 is in 00008");
+
+    let half = ansinh_model::fixtures::dec("0.5");
+    let (kind, effective) = (ngoc_ha.kind, ngoc_ha.effective_date);
+    let to = ngoc_ha.region.id;
+    assert_eq!(
+        upsert_lineage(conn, cong_vi.id, to, kind, effective, Some(half))
+            .await
+            .unwrap(),
+        Written::Updated
+    );
+    let again = install_reference_data(conn).await.unwrap();
+    assert!(!again.changed(), "{again:?}");
+    let kept = lineage_successors(conn, cong_vi.id).await.unwrap();
+    let kept = kept.iter().find(|e| e.region.id == to).unwrap();
+    assert_eq!(kept.weight, Some(half));
 }

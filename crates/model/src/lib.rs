@@ -14,6 +14,7 @@ mod change;
 pub mod fixtures;
 mod indicator;
 mod keyword;
+mod lineage;
 mod name;
 mod number;
 mod period;
@@ -27,14 +28,19 @@ mod value;
 pub use chrono::NaiveDate;
 pub use rust_decimal::Decimal;
 
-pub use attainment::{Attainment, AttainmentStatus};
+pub use attainment::{
+    Attainment, AttainmentStatus, RatioParts, Shortfall, applicable_target, target_period,
+};
 pub use catalog::{Catalog, CatalogError, Timing};
-pub use change::{Change, ChangeUnit, SeriesPoint, series_changes};
+pub use change::{
+    Change, ChangeAbsence, ChangeUnit, SeriesPoint, series_changes, series_changes_in,
+};
 pub use indicator::{Indicator, IndicatorCode, IndicatorCodeError, IndicatorError, IndicatorKind};
 pub use keyword::ParseKeywordError;
+pub use lineage::{Conversion, LineageGraph, LineageLink};
 pub use name::fold_name;
 pub use number::{NumberError, NumberErrorKind, NumberLocale, parse_number};
-pub use period::{Period, PeriodError, parse_date};
+pub use period::{Period, PeriodError, PeriodLength, parse_date};
 pub use ranking::{Ranked, rank};
 pub use region::{
     LineageKind, Region, RegionCode, RegionCodeError, RegionError, RegionLevel, Validity,

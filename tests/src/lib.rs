@@ -666,3 +666,21 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// `GET /metrics` of an `ansinh-server` started with `ANSINH_METRICS_LISTEN=address`, over
+/// plain HTTP/1.1: the body, or `None` while nothing answers there (the server binds the port
+/// as it starts). Reading is bounded by ten seconds.
+pub fn scrape_metrics(address: SocketAddr) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: ansinh\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (_head, body) = response.split_once("\r\n\r\n")?;
+    Some(body.to_owned())
+}

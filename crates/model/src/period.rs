@@ -2,7 +2,8 @@
 //! months or single day, and identified by its first and last day so that `2024` and
 //! `2024-01/2024-12` are the same period. This module owns reading and canonical writing of
 //! those forms, the stock-instant rule (a stock is a level on its period's last day), and the
-//! calendar questions the service asks of a period: a year earlier, year to date, covering.
+//! calendar questions the service asks of a period: a year earlier, year to date, covering,
+//! and how long it is (so that only periods of one length are compared).
 
 use std::fmt;
 use std::str::FromStr;
@@ -26,6 +27,28 @@ const FORMS: &str = "2024 (year), 2024-H1 (half), 2024-Q3 (quarter), 2024-05 (mo
 pub struct Period {
     start: NaiveDate,
     end: NaiveDate,
+}
+
+/// How long a period is: a single day, or a number of whole months. Two amounts over
+/// intervals are comparable only when their periods are equally long — a quarter's
+/// collections against a year's, or seven months' against twelve, measure the length of the
+/// period, not a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PeriodLength {
+    /// A single day: where a level (a stock, a rate of stocks) is stated.
+    Day,
+    /// A run of whole months: 1 for a month, 3 for a quarter, 6 for a half, 12 for a year.
+    Months(u32),
+}
+
+impl fmt::Display for PeriodLength {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Day => f.write_str("1 day"),
+            Self::Months(1) => f.write_str("1 month"),
+            Self::Months(months) => write!(f, "{months} months"),
+        }
+    }
 }
 
 impl Period {
@@ -147,6 +170,19 @@ impl Period {
     /// Whether the period is a single day.
     pub fn is_instant(self) -> bool {
         self.start == self.end
+    }
+
+    /// How long the period is: a day, or its number of months (`2024` is 12, `2024-Q3` 3,
+    /// `2025-01/2025-05` 5, `2024-11/2025-02` 4).
+    pub fn length(self) -> PeriodLength {
+        if self.is_instant() {
+            return PeriodLength::Day;
+        }
+        let months = i64::from(self.end.year() - self.start.year()) * 12
+            + i64::from(self.end.month())
+            - i64::from(self.start.month())
+            + 1;
+        PeriodLength::Months(u32::try_from(months).unwrap_or(0))
     }
 
     /// The same period one year before, or `None` before year 0000.
@@ -818,6 +854,28 @@ mod tests {
         assert!(year.covers(&year));
         assert!(!year.covers(&period("2024-11/2025-02")));
         assert!(!period("2024-Q3").covers(&year));
+    }
+
+    #[test]
+    fn a_period_is_a_day_or_a_number_of_months() {
+        let cases = [
+            ("2024", PeriodLength::Months(12)),
+            ("2024-H2", PeriodLength::Months(6)),
+            ("2024-Q3", PeriodLength::Months(3)),
+            ("2024-02", PeriodLength::Months(1)),
+            ("2025-01/2025-05", PeriodLength::Months(5)),
+            ("2024-11/2025-02", PeriodLength::Months(4)),
+            ("2024-07/2025-06", PeriodLength::Months(12)),
+            ("2024-12-31", PeriodLength::Day),
+        ];
+        for (text, length) in cases {
+            assert_eq!(period(text).length(), length, "{text}");
+        }
+        assert_eq!(period("2024-02").length(), period("2024-03").length());
+        assert_ne!(period("2023-Q1").length(), period("2023").length());
+        assert_eq!(PeriodLength::Months(7).to_string(), "7 months");
+        assert_eq!(PeriodLength::Months(1).to_string(), "1 month");
+        assert_eq!(PeriodLength::Day.to_string(), "1 day");
     }
 
     #[test]

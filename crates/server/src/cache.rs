@@ -1,8 +1,8 @@
 //! The read cache. Figures change only when an import run commits, so whatever the server
 //! derives from them stays exact while the latest committed run stays the same. A
 //! [`Generation`] holds what was derived in one such state: the indicator catalog, every
-//! region version by code, the lineage ancestors asked for, and GetTimeSeries answers
-//! (bounded in size). A watcher asks MySQL for the latest committed run every
+//! region version by code, the lineage graph, the lineage ancestors asked for, and
+//! GetTimeSeries answers (bounded in size). A watcher asks MySQL for the latest committed run every
 //! `check_interval` (one short backward walk of the ledger's primary key); when it changes, a
 //! new, empty generation replaces the old one. A call computes its answer in the generation
 //! it started in and stores it there, so an answer read before a run committed dies with its
@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use ansinh_model::NaiveDate;
+use ansinh_model::{LineageGraph, NaiveDate};
 use ansinh_store::queries::{self, Ancestor, RegionCursor, RegionFilter, RegionRecord};
 use ansinh_store::{AsyncMysqlConnection, StoreError};
 use bytes::Bytes;
@@ -284,6 +284,7 @@ pub(crate) struct Generation {
     verified_at: AtomicU64,
     catalog: OnceCell<Arc<CatalogView>>,
     regions: OnceCell<Arc<RegionIndex>>,
+    lineage: OnceCell<Arc<LineageGraph<u32>>>,
     ancestors: Mutex<HashMap<u32, Arc<Vec<Ancestor>>>>,
     responses: Mutex<Bounded<TimeSeriesKey, Bytes>>,
 }
@@ -295,6 +296,7 @@ impl Generation {
             verified_at: AtomicU64::new(0),
             catalog: OnceCell::new(),
             regions: OnceCell::new(),
+            lineage: OnceCell::new(),
             ancestors: Mutex::new(HashMap::new()),
             responses: Mutex::new(Bounded::new(max_bytes)),
         }
@@ -322,6 +324,21 @@ impl Generation {
                     .await
                     .map(Arc::new)
                     .map_err(ApiError::from)
+            })
+            .await
+            .cloned()
+    }
+
+    /// Every lineage edge, loaded once per generation (some 10,700).
+    pub(crate) async fn lineage(
+        &self,
+        conn: &mut AsyncMysqlConnection,
+    ) -> Result<Arc<LineageGraph<u32>>, ApiError> {
+        self.lineage
+            .get_or_try_init(|| async {
+                Ok::<_, ApiError>(Arc::new(LineageGraph::new(
+                    queries::lineage_links(conn).await?,
+                )))
             })
             .await
             .cloned()
@@ -363,10 +380,13 @@ impl Generation {
 /// Every region version, by code, each code's versions in order of validity.
 pub(crate) struct RegionIndex {
     by_code: HashMap<String, Vec<RegionRecord>>,
+    /// Where each version is in `by_code`.
+    by_id: HashMap<u32, (String, usize)>,
 }
 
 impl RegionIndex {
-    async fn load(conn: &mut AsyncMysqlConnection) -> Result<Self, StoreError> {
+    /// Reads every version.
+    pub(crate) async fn load(conn: &mut AsyncMysqlConnection) -> Result<Self, StoreError> {
         let mut by_code: HashMap<String, Vec<RegionRecord>> = HashMap::new();
         let mut after: Option<RegionCursor> = None;
         loop {
@@ -388,12 +408,24 @@ impl RegionIndex {
         for versions in by_code.values_mut() {
             versions.sort_by_key(|record| record.region.validity.from);
         }
-        Ok(Self { by_code })
+        let by_id = by_code
+            .iter()
+            .flat_map(|(code, versions)| {
+                (0..versions.len()).map(move |index| (versions[index].id, (code.clone(), index)))
+            })
+            .collect();
+        Ok(Self { by_code, by_id })
     }
 
     /// Every version of `code`, in order of validity; empty for an unknown code.
     pub(crate) fn versions(&self, code: &str) -> &[RegionRecord] {
         self.by_code.get(code).map_or(&[], Vec::as_slice)
+    }
+
+    /// The version with row id `id`.
+    pub(crate) fn version(&self, id: u32) -> Option<&RegionRecord> {
+        let (code, index) = self.by_id.get(&id)?;
+        self.by_code.get(code)?.get(*index)
     }
 }
 

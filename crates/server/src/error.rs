@@ -66,6 +66,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// NOT_FOUND: no version of `code` is valid on `date`.
+    pub fn not_valid(code: &impl std::fmt::Display, date: ansinh_model::NaiveDate) -> Self {
+        Self::NotFound(format!("no region with code {code} is valid on {date}"))
+    }
+
     /// One invalid field.
     pub fn field(field: &str, description: impl Into<String>) -> Self {
         Self::InvalidArgument(vec![FieldViolation::new(field, description)])

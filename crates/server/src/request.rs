@@ -43,6 +43,15 @@ impl Violations {
         self.check(field, parse_date(text))
     }
 
+    /// A required ISO date.
+    pub fn date(&mut self, field: &str, text: &str) -> Option<NaiveDate> {
+        if text.trim().is_empty() {
+            self.add(field, "is required: an ISO date such as \"2025-07-01\"");
+            return None;
+        }
+        self.optional_date(field, text)
+    }
+
     /// An ISO date that defaults to today (UTC+7, Vietnam's calendar day) when empty.
     pub fn date_or_today(&mut self, field: &str, text: &str) -> NaiveDate {
         self.optional_date(field, text).unwrap_or_else(today)

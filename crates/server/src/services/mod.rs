@@ -49,7 +49,11 @@ pub(crate) fn routes(
     page_tokens: &page_token::Key,
 ) -> Routes {
     Routes::new(limited!(
-        RegionServiceServer::new(Regions::new(db.clone(), page_tokens.tokens("ListRegions"))),
+        RegionServiceServer::new(Regions::new(
+            db.clone(),
+            cache.clone(),
+            page_tokens.tokens("ListRegions")
+        )),
         limits
     ))
     .add_service(limited!(

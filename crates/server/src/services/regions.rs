@@ -1,30 +1,41 @@
-//! RegionService: region versions by code and date, listings, and lineage across the 2025
-//! merger.
+//! RegionService: region versions by code and date, listings, lineage across the 2025 reform,
+//! and codes converted from one day's boundaries to another's.
 
-use ansinh_proto::{convert::region_level, pb};
+use std::sync::Arc;
+
+use ansinh_model::{LineageGraph, NaiveDate, RegionCode};
+use ansinh_proto::{
+    convert::{decimal_text, region_level},
+    pb,
+};
 use ansinh_store::queries::{self, RegionCursor, RegionFilter, RegionRecord};
 use tonic::{Request, Response, Status};
 
 use crate::{
+    cache::{Cache, RegionIndex},
     db::Db,
     error::{ApiError, Violations},
     request::page_token,
 };
 
+/// The most codes one ConvertRegionCodes call converts: every commune of both generations.
+const MAX_CONVERTED_CODES: usize = 20_000;
+
 /// The RegionService implementation.
 pub(crate) struct Regions {
     db: Db,
+    cache: Cache,
     page_tokens: page_token::Tokens,
 }
 
 impl Regions {
-    pub(crate) fn new(db: Db, page_tokens: page_token::Tokens) -> Self {
-        Self { db, page_tokens }
+    pub(crate) fn new(db: Db, cache: Cache, page_tokens: page_token::Tokens) -> Self {
+        Self {
+            db,
+            cache,
+            page_tokens,
+        }
     }
-}
-
-fn not_valid(code: &impl std::fmt::Display, date: ansinh_model::NaiveDate) -> ApiError {
-    ApiError::NotFound(format!("no region with code {code} is valid on {date}"))
 }
 
 fn lineage_edges(edges: Vec<queries::LineageEdge>) -> Vec<pb::LineageEdge> {
@@ -35,8 +46,159 @@ fn lineage_edges(edges: Vec<queries::LineageEdge>) -> Vec<pb::LineageEdge> {
             kind: pb::LineageKind::from(edge.kind).into(),
             effective_date: ansinh_proto::convert::date_text(edge.effective_date),
             approximate: edge.approximate,
+            weight: edge.weight.map(decimal_text).unwrap_or_default(),
         })
         .collect()
+}
+
+/// A region code and the day it is read on, as GetRegion and GetRegionLineage take them.
+struct VersionQuery {
+    code: RegionCode,
+    as_of: NaiveDate,
+}
+
+impl VersionQuery {
+    fn read(code: &str, as_of: &str) -> Result<Self, ApiError> {
+        let mut violations = Violations::default();
+        let code = violations.region_code("code", code);
+        let as_of = violations.date_or_today("as_of", as_of);
+        violations.finish_with(|| Some(Self { code: code?, as_of }))
+    }
+
+    async fn version(&self, db: &Db) -> Result<RegionRecord, ApiError> {
+        let mut conn = db.conn().await?;
+        queries::region_at(&mut conn, &self.code, self.as_of)
+            .await?
+            .ok_or_else(|| ApiError::not_valid(&self.code, self.as_of))
+    }
+}
+
+/// A ConvertRegionCodes request, read.
+struct ConvertQuery {
+    codes: Vec<RegionCode>,
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+impl ConvertQuery {
+    fn read(request: &pb::ConvertRegionCodesRequest) -> Result<Self, ApiError> {
+        let mut violations = Violations::default();
+        if request.codes.is_empty() {
+            violations.add(
+                "codes",
+                "is required: at least one region code such as \"00001\"",
+            );
+        } else if request.codes.len() > MAX_CONVERTED_CODES {
+            violations.add(
+                "codes",
+                format!(
+                    "has {} codes; at most {MAX_CONVERTED_CODES} are converted in one call, so send them in parts",
+                    request.codes.len()
+                ),
+            );
+        }
+        let codes = violations.region_codes("codes", &request.codes);
+        let from = violations.date("from_date", &request.from_date);
+        let to = violations.date("to_date", &request.to_date);
+        violations.finish_with(|| {
+            Some(Self {
+                codes,
+                from: from?,
+                to: to?,
+            })
+        })
+    }
+}
+
+impl Regions {
+    /// Each code's conversion, from the cache's regions and lineage when it serves.
+    async fn conversions(
+        &self,
+        query: ConvertQuery,
+    ) -> Result<pb::ConvertRegionCodesResponse, ApiError> {
+        let generation = self.cache.generation(&self.db).await;
+        let mut conn = self.db.conn().await?;
+        let (regions, lineage) = match &generation {
+            Some(generation) => (
+                generation.regions(&mut conn).await?,
+                generation.lineage(&mut conn).await?,
+            ),
+            None => (
+                Arc::new(RegionIndex::load(&mut conn).await?),
+                Arc::new(LineageGraph::new(queries::lineage_links(&mut conn).await?)),
+            ),
+        };
+        drop(conn);
+        let conversions = query
+            .codes
+            .iter()
+            .map(|code| convert(&regions, &lineage, code, query.from, query.to))
+            .collect();
+        Ok(pb::ConvertRegionCodesResponse { conversions })
+    }
+}
+
+/// What `code`, read on `from`, maps to on `to`.
+fn convert(
+    regions: &RegionIndex,
+    lineage: &LineageGraph<u32>,
+    code: &RegionCode,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> pb::RegionConversion {
+    let failed = |status: pb::ConversionStatus, problem: String| pb::RegionConversion {
+        code: code.to_string(),
+        status: status.into(),
+        problem,
+        ..Default::default()
+    };
+    let versions = regions.versions(code.as_str());
+    if versions.is_empty() {
+        return failed(
+            pb::ConversionStatus::UnknownCode,
+            format!("no region has code {code}"),
+        );
+    }
+    let Some(start) = versions.iter().find(|r| r.region.validity.contains(from)) else {
+        let valid: Vec<String> = versions
+            .iter()
+            .map(|r| r.region.validity.to_string())
+            .collect();
+        return failed(
+            pb::ConversionStatus::NotValidOnFromDate,
+            format!(
+                "no version of {code} is valid on {from}; its versions are valid {}",
+                valid.join(", ")
+            ),
+        );
+    };
+    let mut results: Vec<(&RegionRecord, ansinh_model::Conversion<u32>)> = lineage
+        .convert(start.id, to, |id| {
+            regions.version(id).map(|r| r.region.validity)
+        })
+        .into_iter()
+        .filter_map(|conversion| Some((regions.version(conversion.region)?, conversion)))
+        .collect();
+    results.sort_by(|a, b| a.0.region.code.cmp(&b.0.region.code));
+    pb::RegionConversion {
+        code: code.to_string(),
+        status: pb::ConversionStatus::Converted.into(),
+        problem: String::new(),
+        region: Some(pb::Region::from(&start.region)),
+        exact: !results.is_empty() && results.iter().all(|(_, c)| c.exact),
+        results: results
+            .into_iter()
+            .map(|(record, conversion)| pb::ConvertedRegion {
+                region: Some(pb::Region::from(&record.region)),
+                kind: conversion
+                    .kind
+                    .map_or(pb::LineageKind::Unspecified, pb::LineageKind::from)
+                    .into(),
+                exact: conversion.exact,
+                weight: conversion.weight.map(decimal_text).unwrap_or_default(),
+            })
+            .collect(),
+    }
 }
 
 #[tonic::async_trait]
@@ -46,18 +208,8 @@ impl pb::region_service_server::RegionService for Regions {
         &self,
         request: Request<pb::GetRegionRequest>,
     ) -> Result<Response<pb::Region>, Status> {
-        let request = request.into_inner();
-        let mut violations = Violations::default();
-        let code = violations.region_code("code", &request.code);
-        let as_of = violations.date_or_today("as_of", &request.as_of);
-        violations.finish()?;
-        let code = code.expect("checked above");
-
-        let mut conn = self.db.conn().await?;
-        let record = queries::region_at(&mut conn, &code, as_of)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(|| not_valid(&code, as_of))?;
+        let query = VersionQuery::read(&request.get_ref().code, &request.get_ref().as_of)?;
+        let record = query.version(&self.db).await?;
         Ok(Response::new(pb::Region::from(&record.region)))
     }
 
@@ -113,7 +265,7 @@ impl pb::region_service_server::RegionService for Regions {
                 queries::region_at(&mut conn, code, as_of)
                     .await
                     .map_err(ApiError::from)?
-                    .ok_or_else(|| not_valid(code, as_of))?
+                    .ok_or_else(|| ApiError::not_valid(code, as_of))?
                     .id,
             ),
             None => None,
@@ -151,18 +303,9 @@ impl pb::region_service_server::RegionService for Regions {
         &self,
         request: Request<pb::GetRegionLineageRequest>,
     ) -> Result<Response<pb::GetRegionLineageResponse>, Status> {
-        let request = request.into_inner();
-        let mut violations = Violations::default();
-        let code = violations.region_code("code", &request.code);
-        let as_of = violations.date_or_today("as_of", &request.as_of);
-        violations.finish()?;
-        let code = code.expect("checked above");
-
+        let query = VersionQuery::read(&request.get_ref().code, &request.get_ref().as_of)?;
+        let record = query.version(&self.db).await?;
         let mut conn = self.db.conn().await?;
-        let record = queries::region_at(&mut conn, &code, as_of)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(|| not_valid(&code, as_of))?;
         let predecessors = queries::lineage_predecessors(&mut conn, record.id)
             .await
             .map_err(ApiError::from)?;
@@ -174,5 +317,14 @@ impl pb::region_service_server::RegionService for Regions {
             predecessors: lineage_edges(predecessors),
             successors: lineage_edges(successors),
         }))
+    }
+
+    #[tracing::instrument(skip_all, fields(codes = request.get_ref().codes.len()))]
+    async fn convert_region_codes(
+        &self,
+        request: Request<pb::ConvertRegionCodesRequest>,
+    ) -> Result<Response<pb::ConvertRegionCodesResponse>, Status> {
+        let query = ConvertQuery::read(request.get_ref())?;
+        Ok(Response::new(self.conversions(query).await?))
     }
 }

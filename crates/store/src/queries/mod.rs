@@ -25,7 +25,7 @@ pub use region_tree::{
 };
 pub use regions::{
     LineageEdge, RegionCursor, RegionFilter, RegionRecord, count_regions, fold_region_names,
-    lineage_predecessors, lineage_successors, list_regions, region_at, region_by_id,
+    lineage_links, lineage_predecessors, lineage_successors, list_regions, region_at, region_by_id,
     regions_valid_at,
 };
 pub use targets::{TargetRecord, targets};

@@ -3,7 +3,8 @@
 //! ([`records`], [`to_record`]), which the region tree and the observations use too.
 
 use ansinh_model::{
-    Decimal, LineageKind, NaiveDate, Region, RegionCode, RegionLevel, Validity, fold_name,
+    Decimal, LineageKind, LineageLink, NaiveDate, Region, RegionCode, RegionLevel, Validity,
+    fold_name,
 };
 use diesel::dsl::{AsSelect, Select};
 use diesel::mysql::Mysql;
@@ -276,15 +277,9 @@ pub async fn lineage_successors(
 }
 
 fn to_edge((lineage, region): (LineageRow, RowWithParent)) -> Result<LineageEdge, StoreError> {
-    let kind = lineage.kind.parse::<LineageKind>().map_err(|e| {
-        StoreError::Corrupt(format!(
-            "lineage edge {} -> {}: {e}",
-            lineage.from_region_id, lineage.to_region_id
-        ))
-    })?;
     Ok(LineageEdge {
         region: to_record(region)?,
-        kind,
+        kind: lineage_kind(&lineage)?,
         effective_date: lineage.effective_date,
         approximate: lineage.approximate,
         weight: lineage.weight.map(Decimal::from),
@@ -342,4 +337,35 @@ mod tests {
         assert_eq!(name_pattern("Lâm  Đồng"), "%lam dong%");
         assert_eq!(name_pattern("50%_a\\"), "%50\\%\\_a\\\\%");
     }
+}
+
+/// Every lineage edge, by the ids of its two ends: the whole graph the server walks to carry
+/// codes across boundary changes (some 10,700 edges, one query).
+pub async fn lineage_links(
+    conn: &mut AsyncMysqlConnection,
+) -> Result<Vec<LineageLink<u32>>, StoreError> {
+    region_lineage::table
+        .select(LineageRow::as_select())
+        .order((region_lineage::from_region_id, region_lineage::to_region_id))
+        .load::<LineageRow>(conn)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(LineageLink {
+                from: row.from_region_id,
+                to: row.to_region_id,
+                kind: lineage_kind(&row)?,
+                weight: row.weight.map(Decimal::from),
+            })
+        })
+        .collect()
+}
+
+fn lineage_kind(row: &LineageRow) -> Result<LineageKind, StoreError> {
+    row.kind.parse::<LineageKind>().map_err(|e| {
+        StoreError::Corrupt(format!(
+            "lineage edge {} -> {}: {e}",
+            row.from_region_id, row.to_region_id
+        ))
+    })
 }

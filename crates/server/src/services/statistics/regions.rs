@@ -10,10 +10,6 @@ use ansinh_store::queries::{self, RegionRecord};
 
 use crate::error::ApiError;
 
-pub(super) fn not_valid(code: &impl std::fmt::Display, date: NaiveDate) -> ApiError {
-    ApiError::NotFound(format!("no region with code {code} is valid on {date}"))
-}
-
 pub(super) fn unknown_regions(codes: &[&str]) -> ApiError {
     ApiError::NotFound(if codes.len() == 1 {
         format!("no region with code {}", codes[0])
@@ -91,7 +87,7 @@ pub(super) async fn parent_and_children(
 ) -> Result<(RegionRecord, Vec<RegionRecord>), ApiError> {
     let parent = queries::region_at(conn, parent_code, date)
         .await?
-        .ok_or_else(|| not_valid(parent_code, date))?;
+        .ok_or_else(|| ApiError::not_valid(parent_code, date))?;
     let parent_level = parent.region.level;
     if parent_level != RegionLevel::Group && !parent_level.is_above(level) {
         return Err(ApiError::field(

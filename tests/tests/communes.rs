@@ -1,0 +1,205 @@
+//! Communes across the 2025 reform (issue 13): after `migrate`, every one of the 10,035 old
+//! communes leads to at least one new commune and every one of the 3,321 new communes comes
+//! from at least one old one; lineage and conversions say which mappings are exact. The real
+//! importer migrates, the real server answers.
+
+use std::collections::BTreeSet;
+
+use ansinh_proto::pb::{self, region_service_client::RegionServiceClient};
+use ansinh_tests::{ServerProcess, migrated_database, workspace_root};
+use tonic::Code;
+use tonic_types::StatusExt;
+
+/// The codes of a bundled reference file's `code` column.
+fn codes(file: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(workspace_root().join("crates/store/reference").join(file))
+        .expect("reading a bundled reference file");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let column = header
+        .iter()
+        .position(|c| *c == "code")
+        .expect("a code column");
+    lines
+        .map(|line| line.split(',').nth(column).expect("a code").to_owned())
+        .collect()
+}
+
+fn convert_request(codes: Vec<String>, from: &str, to: &str) -> pb::ConvertRegionCodesRequest {
+    pb::ConvertRegionCodesRequest {
+        codes,
+        from_date: from.into(),
+        to_date: to.into(),
+    }
+}
+
+fn result_codes(conversion: &pb::RegionConversion) -> Vec<&str> {
+    conversion
+        .results
+        .iter()
+        .map(|r| r.region.as_ref().unwrap().code.as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn old_communes_convert_to_new_ones_exactly_or_by_their_parts() {
+    let database = migrated_database().await;
+    let server = ServerProcess::start(database.url(), &[]);
+    let mut regions = RegionServiceClient::connect(server.endpoint())
+        .await
+        .unwrap()
+        .max_decoding_message_size(64 << 20);
+
+    // Phường Phúc Xá (00001) lies wholly inside Phường Hồng Hà (00097).
+    let answer = regions
+        .convert_region_codes(convert_request(
+            vec!["00001".into()],
+            "2024-06-01",
+            "2025-08-01",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let phuc_xa = &answer.conversions[0];
+    assert_eq!(phuc_xa.status, pb::ConversionStatus::Converted as i32);
+    assert_eq!(result_codes(phuc_xa), ["00097"]);
+    assert!(phuc_xa.exact && phuc_xa.results[0].exact);
+    assert_eq!(phuc_xa.results[0].kind, pb::LineageKind::Merge as i32);
+    assert_eq!(phuc_xa.results[0].weight, "1");
+
+    // Phường Cống Vị (00007) was divided: every part, none exact, no weight imported.
+    let answer = regions
+        .convert_region_codes(convert_request(
+            vec!["00007".into()],
+            "2024-06-01",
+            "2025-08-01",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let cong_vi = &answer.conversions[0];
+    assert!(result_codes(cong_vi).len() >= 2, "{cong_vi:?}");
+    assert!(result_codes(cong_vi).contains(&"00008"));
+    assert!(!cong_vi.exact);
+    assert!(
+        cong_vi
+            .results
+            .iter()
+            .all(|r| !r.exact && r.kind == pb::LineageKind::Split as i32 && r.weight.is_empty())
+    );
+
+    // Lineage of a commune: Ngọc Hà's predecessors include the part of Cống Vị.
+    let lineage = regions
+        .get_region_lineage(pb::GetRegionLineageRequest {
+            code: "00008".into(),
+            as_of: "2025-08-01".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        lineage
+            .predecessors
+            .iter()
+            .any(|edge| { edge.region.as_ref().unwrap().code == "00007" && edge.approximate })
+    );
+
+    // All 10,035 old communes in one call, and the five island districts that had none: each
+    // leads somewhere on 2025-08-01.
+    let mut old = codes("communes_before_2025-07-01.csv");
+    assert_eq!(old.len(), 10_035);
+    old.extend(["318", "471", "498", "536", "755"].map(String::from));
+    let answer = regions
+        .convert_region_codes(convert_request(old.clone(), "2024-06-01", "2025-08-01"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answer.conversions.len(), old.len());
+    let lost: Vec<&str> = answer
+        .conversions
+        .iter()
+        .filter(|c| c.status != pb::ConversionStatus::Converted as i32 || c.results.is_empty())
+        .map(|c| c.code.as_str())
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "old communes without a successor: {lost:?}"
+    );
+    let reached: BTreeSet<&str> = answer.conversions.iter().flat_map(result_codes).collect();
+    let new = codes("communes_from_2025-07-01.csv");
+    assert_eq!(reached.len(), new.len(), "every new commune is reached");
+
+    // Backwards: every new commune comes from an old one.
+    let answer = regions
+        .convert_region_codes(convert_request(new.clone(), "2025-08-01", "2024-06-01"))
+        .await
+        .unwrap()
+        .into_inner();
+    let orphans: Vec<&str> = answer
+        .conversions
+        .iter()
+        .filter(|c| c.results.is_empty())
+        .map(|c| c.code.as_str())
+        .collect();
+    assert!(
+        orphans.is_empty(),
+        "new communes without a predecessor: {orphans:?}"
+    );
+    let hong_ha = answer
+        .conversions
+        .iter()
+        .find(|c| c.code == "00097")
+        .unwrap();
+    assert!(result_codes(hong_ha).contains(&"00001"));
+}
+
+#[tokio::test]
+async fn unknown_and_invalid_codes_are_named_one_by_one() {
+    let database = migrated_database().await;
+    let server = ServerProcess::start(database.url(), &[]);
+    let mut regions = RegionServiceClient::connect(server.endpoint())
+        .await
+        .unwrap();
+
+    let answer = regions
+        .convert_region_codes(convert_request(
+            vec!["99999".into(), "11948".into(), "00001".into()],
+            "2024-06-01",
+            "2025-08-01",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let statuses: Vec<(&str, i32)> = answer
+        .conversions
+        .iter()
+        .map(|c| (c.code.as_str(), c.status))
+        .collect();
+    // 11948 Đặc khu Bạch Long Vĩ exists only from 2025-07-01.
+    assert_eq!(
+        statuses,
+        [
+            ("99999", pb::ConversionStatus::UnknownCode as i32),
+            ("11948", pb::ConversionStatus::NotValidOnFromDate as i32),
+            ("00001", pb::ConversionStatus::Converted as i32),
+        ]
+    );
+    assert!(
+        answer.conversions[1].problem.contains("2025-07-01.."),
+        "{answer:?}"
+    );
+
+    let status = regions
+        .convert_region_codes(convert_request(vec!["x1".into()], "", "2025-13-01"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let fields: Vec<String> = status
+        .get_details_bad_request()
+        .unwrap()
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    assert_eq!(fields, ["codes[0]", "from_date", "to_date"]);
+}

@@ -134,18 +134,17 @@ impl pb::import_service_server::ImportService for Imports {
         &self,
         request: Request<pb::GetImportRunRequest>,
     ) -> Result<Response<pb::ImportRun>, Status> {
-        let request = request.into_inner();
         let mut violations = Violations::default();
         let id = violations.check(
             "id",
             request
+                .get_ref()
                 .id
                 .trim()
                 .parse::<u64>()
                 .map_err(|_| "must be an import run id, a whole number such as \"42\""),
         );
-        violations.finish()?;
-        let id = id.expect("checked above");
+        let id = violations.finish_with(|| id)?;
 
         let mut conn = self.db.conn().await?;
         let record = queries::import_run(&mut conn, id, MAX_REJECTIONS)

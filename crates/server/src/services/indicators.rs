@@ -81,11 +81,9 @@ impl pb::indicator_service_server::IndicatorService for Indicators {
         &self,
         request: Request<pb::GetIndicatorRequest>,
     ) -> Result<Response<pb::Indicator>, Status> {
-        let request = request.into_inner();
         let mut violations = Violations::default();
-        let code = violations.indicator_code("code", &request.code);
-        violations.finish()?;
-        let code = code.expect("checked above");
+        let code = violations.indicator_code("code", &request.get_ref().code);
+        let code = violations.finish_with(|| code)?;
 
         let mut conn = self.db.conn().await?;
         let record = queries::indicator_by_code(&mut conn, &code)

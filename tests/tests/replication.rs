@@ -464,6 +464,9 @@ async fn a_lagging_or_stopped_replica_serves_its_last_run_and_says_which() {
             ServingStatus::Serving,
             "a lagging replica is a serving database"
         );
+        // Scraped before the call: the run seen only moves forward, so when the call still
+        // names the old run, the metric read before it must name it too.
+        let metric = stack.latest_run_seen();
         let (actual, run) = coverage(&channel)
             .await
             .expect("the seed question answers while the replica lags");
@@ -473,7 +476,7 @@ async fn a_lagging_or_stopped_replica_serves_its_last_run_and_says_which() {
             break committed.elapsed();
         }
         assert_eq!(run, sample_run);
-        lag_seen.push(stack.latest_run_seen());
+        lag_seen.push(metric);
         if let Ok(status) = stack.pair.status().await {
             seconds_behind.push(status.seconds_behind);
         }

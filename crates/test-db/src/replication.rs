@@ -27,9 +27,9 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often [`ReplicatedPair::start_replication`] looks at the replica's threads.
 const POLL: Duration = Duration::from_millis(20);
 
-/// The primary's options: a row-based binary log (what MySQL 8 and most MariaDB deployments
-/// replicate; a statement log would replay `LOAD DATA` instead of shipping its rows), kept in
-/// the data directory so that it survives a restart.
+/// The primary's options: a row-based binary log (MySQL 8's default; MariaDB's is mixed, which
+/// would replay the importer's `LOAD DATA` statements on the replica instead of shipping their
+/// rows), kept in the data directory so that it survives a restart.
 const PRIMARY_ARGS: &[&str] = &[
     "--server-id=1",
     "--log-bin=primary-bin",

@@ -162,8 +162,14 @@ async fn target_attainment_and_the_region_summary_answer_the_seed_questions() {
     assert_eq!((ytd.actual.as_str(), ytd.target.as_str()), ("90.44", "95"));
     assert_eq!(ytd.difference, "-4.56");
     assert_eq!(ytd.attainment_percent, "95.2");
-    // 4.56% of the (synthetic) 1,359,945 population at 2025-05-31 is 62,013.49: 62,014 persons.
-    assert_eq!(ytd.shortfall, "62014");
+    // With the (synthetic) 1,359,945 population at 2025-05-31 stored, the shortfall is counted
+    // from the parts: 95% of 1,359,945 less the 1,229,935 participants is 62,012.75, so 62,013
+    // persons, exactly (not 4.56% of the population, which takes the rounded rate).
+    assert_eq!(ytd.shortfall, "62013");
+    assert_eq!(ytd.shortfall_qualifier, pb::Qualifier::Exact as i32);
+    assert!(!ytd.shortfall_derived);
+    assert_eq!(ytd.shortfall_denominator, "1359945");
+    assert_eq!(period_text(&ytd.target_period), "2025");
     assert_eq!(ytd.region.as_ref().unwrap().valid_to, "2025-06-30");
 
     // The dashboard of the old Lâm Đồng on 2025-06-01.

@@ -7,9 +7,9 @@ use std::fmt::Display;
 use chrono::Datelike as _;
 
 use ansinh_model::{
-    Attainment, AttainmentStatus, Change, ChangeUnit, Decimal, Indicator, IndicatorKind,
-    LineageKind, NaiveDate, Period, Qualifier, Quantity, Region, RegionLevel, RollUp, Unit,
-    format_decimal,
+    Attainment, AttainmentStatus, Change, ChangeAbsence, ChangeUnit, Decimal, Indicator,
+    IndicatorKind, LineageKind, NaiveDate, Period, Qualifier, Quantity, Region, RegionLevel,
+    RollUp, Unit, format_decimal,
 };
 
 use crate::pb;
@@ -118,6 +118,23 @@ impl From<AttainmentStatus> for pb::AttainmentStatus {
     }
 }
 
+impl From<ChangeAbsence> for pb::ChangeAbsence {
+    fn from(absence: ChangeAbsence) -> Self {
+        match absence {
+            ChangeAbsence::NoReference => Self::NoReference,
+            ChangeAbsence::NotComparable => Self::NotComparable,
+            ChangeAbsence::OtherBoundaries => Self::OtherBoundaries,
+        }
+    }
+}
+
+/// The wire value of why a change is absent; unspecified when it is not.
+pub fn change_absence(absence: Option<ChangeAbsence>) -> i32 {
+    absence
+        .map_or(pb::ChangeAbsence::Unspecified, pb::ChangeAbsence::from)
+        .into()
+}
+
 /// The wire value of a qualifier, for the `Qualifier` fields next to a decimal.
 pub fn qualifier(qualifier: Qualifier) -> i32 {
     pb::Qualifier::from(qualifier).into()
@@ -169,8 +186,10 @@ pub fn completeness<K: Display>(roll_up: &RollUp<K>) -> pb::Completeness {
 }
 
 /// The assessment part of a [`pb::TargetAttainment`]: difference, attainment percentage,
-/// status, shortfall and the year-to-date flag. The caller fills in region, actual and target.
+/// status, shortfall (with its qualifier, whether it was derived, and the denominator it was
+/// counted against) and the year-to-date flag. The caller fills in region, actual and target.
 pub fn attainment(attainment: &Attainment) -> pb::TargetAttainment {
+    let shortfall = attainment.shortfall.as_ref();
     pb::TargetAttainment {
         difference: optional_decimal_text(attainment.difference.map(|d| d.value)),
         difference_unit: if attainment.difference.is_some() {
@@ -180,7 +199,14 @@ pub fn attainment(attainment: &Attainment) -> pb::TargetAttainment {
         },
         attainment_percent: optional_decimal_text(attainment.attainment_percent.map(|p| p.value)),
         status: pb::AttainmentStatus::from(attainment.status).into(),
-        shortfall: optional_decimal_text(attainment.shortfall_persons.map(|s| s.value)),
+        shortfall: optional_decimal_text(shortfall.map(|s| s.persons.value)),
+        shortfall_qualifier: shortfall.map_or(pb::Qualifier::Unspecified.into(), |s| {
+            qualifier(s.persons.qualifier)
+        }),
+        shortfall_derived: shortfall.is_some_and(|s| s.derived),
+        shortfall_denominator: optional_decimal_text(
+            shortfall.and_then(|s| s.denominator).map(|d| d.value),
+        ),
         year_to_date: attainment.year_to_date,
         ..pb::TargetAttainment::default()
     }
@@ -262,6 +288,7 @@ impl From<&Indicator> for pb::Indicator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ansinh_model::RatioParts;
 
     #[test]
     fn dates_are_written_as_display_writes_them() {
@@ -337,7 +364,7 @@ mod tests {
             Some(("93.65".parse().unwrap(), period("2024"))),
             Unit::Percent,
             IndicatorKind::Ratio,
-            None,
+            RatioParts::NONE,
         );
         let wire = attainment(&met);
         assert_eq!(wire.status, pb::AttainmentStatus::Met as i32);
@@ -345,15 +372,61 @@ mod tests {
         assert_eq!(wire.difference_unit, pb::Unit::PercentagePoints as i32);
         assert_eq!(wire.attainment_percent, "100.97");
         assert_eq!(wire.shortfall, "");
+        assert_eq!(wire.shortfall_qualifier, pb::Qualifier::Unspecified as i32);
         assert!(!wire.year_to_date);
 
-        let no_target = Attainment::assess(None, None, Unit::Percent, IndicatorKind::Ratio, None);
+        // May 2025 against 2025, with the population implied by the participants.
+        let derived = Attainment::assess(
+            Some((
+                Quantity::exact("90.44".parse().unwrap()),
+                period("2025-05-31"),
+            )),
+            Some(("95".parse().unwrap(), period("2025"))),
+            Unit::Percent,
+            IndicatorKind::Ratio,
+            RatioParts {
+                numerator: Some((Quantity::exact("1229935".parse().unwrap()), Unit::Persons)),
+                denominator: None,
+            },
+        );
+        let wire = attainment(&derived);
+        assert_eq!(wire.status, pb::AttainmentStatus::NotMet as i32);
+        assert_eq!(wire.shortfall, "62014");
+        assert_eq!(wire.shortfall_qualifier, pb::Qualifier::About as i32);
+        assert!(wire.shortfall_derived);
+        assert_eq!(wire.shortfall_denominator, "1359946");
+        assert!(wire.year_to_date);
+
+        let no_target = Attainment::assess(
+            None,
+            None,
+            Unit::Percent,
+            IndicatorKind::Ratio,
+            RatioParts::NONE,
+        );
         let wire = attainment(&no_target);
         assert_eq!(wire.status, pb::AttainmentStatus::NoTarget as i32);
         assert_eq!(
             (wire.difference.as_str(), wire.difference_unit),
             ("", pb::Unit::Unspecified as i32)
         );
+    }
+
+    #[test]
+    fn every_change_absence_has_its_own_wire_value() {
+        let wire: Vec<i32> = ChangeAbsence::ALL
+            .into_iter()
+            .map(|absence| change_absence(Some(absence)))
+            .collect();
+        assert_eq!(
+            wire,
+            [
+                pb::ChangeAbsence::NoReference as i32,
+                pb::ChangeAbsence::NotComparable as i32,
+                pb::ChangeAbsence::OtherBoundaries as i32,
+            ]
+        );
+        assert_eq!(change_absence(None), pb::ChangeAbsence::Unspecified as i32);
     }
 
     #[test]

@@ -1,6 +1,15 @@
-//! GetTimeSeries: a region's figures of one indicator over time, each point combined from the
-//! region versions valid at its period's end (or, with `geography_as_of`, from the versions
-//! that make up one set of boundaries), with changes computed only between comparable points.
+//! GetTimeSeries: a region's figures of one indicator over time, with changes computed only
+//! between comparable points (the model's `series_changes_in`). Which territory each point
+//! covers is said, never assumed:
+//!
+//! - with `geography_as_of`, every point is in the boundaries of the version valid on that
+//!   date, combined from the versions that make them up (old 68 + 60 + 67 before the merger,
+//!   a lower bound with its completeness where some did not report);
+//! - without it, every point is the figure of the version of the code valid at the point's
+//!   period end, and names that version (`region` of the point); changes never cross from one
+//!   version to another, and the answer's `region` is the version of the latest point, so the
+//!   old Lâm Đồng's figures are never labelled with the merged province's territory.
+//!
 //! Answers are cached encoded, per generation.
 
 use std::collections::BTreeMap;
@@ -9,8 +18,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use ansinh_model::{
-    Change, IndicatorCode, NaiveDate, Period, Quantity, RegionCode, Reported, SeriesPoint, Unit,
-    combine_constituents, series_changes,
+    Change, IndicatorCode, NaiveDate, Period, Quantity, RegionCode, Reported, combine_constituents,
+    series_changes_in,
 };
 use ansinh_proto::{
     convert::{self, decimal_text},
@@ -19,7 +28,7 @@ use ansinh_proto::{
 use ansinh_store::queries::{self, EndWindow, Figure, RegionRecord};
 
 use super::Statistics;
-use super::regions::{not_valid, region_message, unknown_regions, version_for, versions_of};
+use super::regions::{region_message, unknown_regions, version_for, versions_of};
 use crate::cache::{Generation, TimeSeriesKey};
 use crate::catalog::{Subject, catalog};
 use crate::error::{ApiError, Violations};
@@ -103,7 +112,7 @@ impl Statistics {
 
     /// A time series as GetTimeSeries answers it, computed from the store (and from the
     /// catalog and regions of `generation`, when the cache may serve). `date` picks the
-    /// region version when `geography_as_of` is not given.
+    /// region version named when `geography_as_of` is not given and no point has a version.
     async fn time_series(
         &self,
         generation: Option<&Generation>,
@@ -140,7 +149,7 @@ impl Statistics {
                     .iter()
                     .find(|record| record.region.validity.contains(date))
                     .cloned()
-                    .ok_or_else(|| not_valid(code, date))?;
+                    .ok_or_else(|| ApiError::not_valid(code, date))?;
                 let mut constituents = vec![Constituent {
                     record: region.clone(),
                     approximate: false,
@@ -158,7 +167,7 @@ impl Statistics {
             None => {
                 let region = version_for(&versions, date)
                     .cloned()
-                    .ok_or_else(|| not_valid(code, date))?;
+                    .ok_or_else(|| ApiError::not_valid(code, date))?;
                 let constituents = versions
                     .into_iter()
                     .map(|record| Constituent {
@@ -197,8 +206,10 @@ impl Statistics {
 
 /// The answer of GetTimeSeries from the figures of its constituents: the points combined by
 /// the indicator's rule, their changes, and the points from `from` on (the earlier ones are
-/// only the references of the first points' changes). `one_segment`: the series is in one set
-/// of boundaries (`geography_as_of`), so changes run over all of it.
+/// only the references of the first points' changes). `one_segment`: the series is in the
+/// boundaries of `region` (`geography_as_of`), so changes run over all of it; otherwise each
+/// point is its own version's, changes stay within a version, and `region` is only the answer's
+/// region when no point names one.
 fn series_answer(
     subject: Subject<'_>,
     region: &RegionRecord,
@@ -208,8 +219,13 @@ fn series_answer(
     one_segment: bool,
 ) -> Result<pb::GetTimeSeriesResponse, ApiError> {
     let built = build_series(subject, constituents, figures)?;
-    let segments = segments(&built.points, one_segment);
-    let changes = changes_by_segment(&built.points, &segments, subject.record.indicator.unit);
+    let changes = series_changes_in(
+        built
+            .points
+            .iter()
+            .map(|p| (p.period, p.value, segment(p, one_segment))),
+        subject.record.indicator.unit,
+    );
     // A point's period and value come back as the references of later points' changes (the
     // next point's, and the same period a year on): each is put on the wire once, then copied.
     let periods: Vec<pb::Period> = built.points.iter().map(|p| p.period.into()).collect();
@@ -226,11 +242,21 @@ fn series_answer(
         .iter()
         .map(|constituent| pb::Region::from(&constituent.record.region))
         .collect();
+    let series_region = region_message(region);
+    // Without one set of boundaries, a point is the figure of the one version valid at its end.
+    let own_version = |point: &BuiltPoint| built.constituents(point).first().copied();
     let mut points = Vec::new();
+    let mut latest_version = None;
     for (i, (point, change)) in built.points.iter().zip(&changes).enumerate() {
         if from.is_some_and(|from| point.period.end() < from) {
             continue;
         }
+        let point_region = if one_segment {
+            series_region.clone()
+        } else {
+            latest_version = own_version(point);
+            latest_version.map(|c| constituent_messages[c].clone())
+        };
         points.push(pb::TimeSeriesPoint {
             period: Some(periods[i].clone()),
             value: values[i].clone(),
@@ -252,10 +278,16 @@ fn series_answer(
                 .map(|&c| constituent_messages[c].clone())
                 .collect(),
             completeness: point.completeness.clone(),
+            region: point_region,
+            change_from_previous_absence: convert::change_absence(change.previous_absence),
+            change_from_year_earlier_absence: convert::change_absence(change.year_earlier_absence),
         });
     }
     Ok(pb::GetTimeSeriesResponse {
-        region: region_message(region),
+        region: match latest_version {
+            Some(c) => region_message(&constituents[c].record),
+            None => series_region,
+        },
         indicator: Some(pb::Indicator::from(&subject.record.indicator)),
         approximate: points.iter().any(|point| point.approximate),
         points,
@@ -361,53 +393,15 @@ fn build_series(
     Ok(built)
 }
 
-/// The segment of points comparable with `point`: its generation, or one for the whole
+/// The boundaries `point` is in, for comparing points: its generation, or one for the whole
 /// series when it is expressed in one set of boundaries.
 fn segment(point: &BuiltPoint, one_segment: bool) -> usize {
     if one_segment { 0 } else { point.generation }
 }
 
-/// The points of each segment of comparable points (see [`segment`]), as indices in time order.
-fn segments(points: &[BuiltPoint], one_segment: bool) -> Vec<Vec<usize>> {
-    let mut segments: Vec<Vec<usize>> = Vec::new();
-    for (i, point) in points.iter().enumerate() {
-        let segment = segment(point, one_segment);
-        if segments.len() <= segment {
-            segments.resize_with(segment + 1, Vec::new);
-        }
-        segments[segment].push(i);
-    }
-    segments
-}
-
-/// Changes between points, within each of `segments` (from [`segments`]), one per point; the
-/// points they refer to (`previous`, `year_earlier`) are indices into `points`.
-fn changes_by_segment(
-    points: &[BuiltPoint],
-    segments: &[Vec<usize>],
-    unit: Unit,
-) -> Vec<SeriesPoint> {
-    let mut result: Vec<Option<SeriesPoint>> = points.iter().map(|_| None).collect();
-    for indices in segments {
-        let series = series_changes(
-            indices.iter().map(|&i| (points[i].period, points[i].value)),
-            unit,
-        );
-        for (&i, mut point) in indices.iter().zip(series) {
-            point.previous = point.previous.map(|j| indices[j]);
-            point.year_earlier = point.year_earlier.map(|j| indices[j]);
-            result[i] = Some(point);
-        }
-    }
-    result
-        .into_iter()
-        .map(|p| p.expect("every point is in a segment"))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use ansinh_model::{IndicatorKind, Qualifier};
+    use ansinh_model::{IndicatorKind, Qualifier, Unit};
 
     use super::super::fixtures::{
         catalog, date, exact, figure, indicator, interval, quantity, rate_of_stocks, region, stock,
@@ -527,6 +521,120 @@ mod tests {
     }
 
     #[test]
+    fn each_point_names_the_version_whose_figure_it_is() {
+        let (participants, ..) = catalog();
+        let mut constituents = merger(false);
+        constituents.truncate(2);
+        let old_only = [
+            figure(1, 1, "2024-12-31", exact("1269187")),
+            figure(1, 1, "2025-05-31", exact("1229935")),
+        ];
+        let answer = |figures: &[Figure], one_segment| {
+            series_answer(
+                stock(&participants),
+                // The version the code names today: the merged one.
+                &constituents[0].record,
+                &constituents,
+                figures,
+                None,
+                one_segment,
+            )
+            .unwrap()
+        };
+        let valid_to = |region: &Option<pb::Region>| region.as_ref().unwrap().valid_to.clone();
+        // Only the old province's figures: the answer is the old province's, not the merged
+        // one's, and so is every point.
+        let own = answer(&old_only, false);
+        assert_eq!(valid_to(&own.region), "2025-06-30");
+        assert!(
+            own.points
+                .iter()
+                .all(|p| valid_to(&p.region) == "2025-06-30")
+        );
+        assert_eq!(
+            own.points[0].change_from_previous_absence,
+            pb::ChangeAbsence::NoReference as i32
+        );
+        assert_eq!(
+            own.points[1].change_from_previous_absence,
+            pb::ChangeAbsence::Unspecified as i32
+        );
+        // With a figure of the merged province, the answer ends in its boundaries; the old
+        // points still name the old version, and the first merged point has no change.
+        let mut both = old_only.to_vec();
+        both.push(figure(3, 1, "2025-09-30", exact("2950000")));
+        let own = answer(&both, false);
+        assert_eq!(valid_to(&own.region), "");
+        let regions: Vec<String> = own.points.iter().map(|p| valid_to(&p.region)).collect();
+        assert_eq!(regions, ["2025-06-30", "2025-06-30", ""]);
+        assert_eq!(
+            own.points[2].change_from_previous_absence,
+            pb::ChangeAbsence::OtherBoundaries as i32
+        );
+        // In one set of boundaries every point is the series region's.
+        let one = answer(&both, true);
+        assert!(one.points.iter().all(|p| p.region == one.region));
+        assert_eq!(valid_to(&one.region), "");
+    }
+
+    #[test]
+    fn amounts_over_periods_of_other_lengths_have_no_change() {
+        let (.., benefits) = catalog();
+        let constituents = vec![Constituent {
+            record: region(1, "68", "2008-08-01", Some("2025-06-30")),
+            approximate: false,
+        }];
+        let figures = [
+            figure(1, 4, "2021", quantity("2600", Qualifier::MoreThan)),
+            figure(
+                1,
+                4,
+                "2022-01/2022-07",
+                quantity("1470", Qualifier::MoreThan),
+            ),
+            figure(1, 4, "2023-Q1", exact("500")),
+            figure(1, 4, "2023", exact("2439")),
+        ];
+        let answer = series_answer(
+            interval(&benefits),
+            &constituents[0].record,
+            &constituents,
+            &figures,
+            None,
+            false,
+        )
+        .unwrap();
+        let changes: Vec<(&str, Option<&str>, i32)> = answer
+            .points
+            .iter()
+            .map(|p| {
+                (
+                    p.period.as_ref().unwrap().text.as_str(),
+                    p.change_from_previous
+                        .as_ref()
+                        .map(|c| c.reference_period.as_ref().unwrap().text.as_str()),
+                    p.change_from_previous_absence,
+                )
+            })
+            .collect();
+        let none = pb::ChangeAbsence::Unspecified as i32;
+        let unlike = pb::ChangeAbsence::NotComparable as i32;
+        assert_eq!(
+            changes,
+            [
+                ("2021", None, pb::ChangeAbsence::NoReference as i32),
+                ("2022-01/2022-07", None, unlike),
+                ("2023-Q1", None, unlike),
+                ("2023", Some("2021"), none),
+            ]
+        );
+        assert_eq!(
+            answer.points[3].change_from_year_earlier_absence,
+            pb::ChangeAbsence::NoReference as i32
+        );
+    }
+
+    #[test]
     fn a_series_in_later_boundaries_sums_the_versions_valid_at_each_period_end() {
         let (participants, ..) = catalog();
         let figures = [
@@ -566,16 +674,32 @@ mod tests {
         );
         assert!(points.iter().all(|p| !p.approximate));
 
+        let changes = |one_segment| {
+            series_changes_in(
+                points
+                    .iter()
+                    .map(|p| (p.period, p.value, segment(p, one_segment))),
+                Unit::Persons,
+            )
+        };
         // One set of boundaries: the change runs across the merger.
-        let changes = changes_by_segment(points, &segments(points, true), Unit::Persons);
         assert_eq!(
-            changes[2].from_previous.unwrap().absolute.value.to_string(),
+            changes(true)[2]
+                .from_previous
+                .unwrap()
+                .absolute
+                .value
+                .to_string(),
             "10"
         );
         // Each version on its own: no change across generations.
-        let changes = changes_by_segment(points, &segments(points, false), Unit::Persons);
-        assert!(changes[2].from_previous.is_none());
-        assert!(changes[1].from_previous.is_some());
+        let own = changes(false);
+        assert!(own[2].from_previous.is_none());
+        assert_eq!(
+            own[2].previous_absence,
+            Some(ansinh_model::ChangeAbsence::OtherBoundaries)
+        );
+        assert!(own[1].from_previous.is_some());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! GetRegionSummary: every indicator a region has figures for, each with its latest figure, the
-//! change from the comparable figure before it, and its target's attainment when one covers it.
+//! change from the comparable figure before it, and its attainment of the most specific target
+//! covering its period (the model's `applicable_target`, as GetTargetAttainment chooses).
 
 use std::collections::BTreeSet;
 
@@ -11,8 +12,8 @@ use ansinh_proto::{
 use ansinh_store::queries::{self, EndWindow};
 
 use super::Statistics;
-use super::attainment::{attainment_message, position, target_span};
-use super::regions::{not_valid, region_message, same_code_lineage};
+use super::attainment::{attainment_message, target_for};
+use super::regions::{region_message, same_code_lineage};
 use crate::catalog::catalog;
 use crate::error::{ApiError, Violations};
 
@@ -42,7 +43,7 @@ impl Statistics {
         let mut conn = self.db.conn().await?;
         let region = queries::region_at(&mut conn, &code, as_of)
             .await?
-            .ok_or_else(|| not_valid(&code, as_of))?;
+            .ok_or_else(|| ApiError::not_valid(&code, as_of))?;
         let catalog = catalog(generation.as_deref(), &mut conn).await?;
         let figures =
             queries::figures(&mut conn, &[region.id], None, EndWindow::until(as_of)).await?;
@@ -99,17 +100,11 @@ impl Statistics {
                 let change = Change::between(value, reference_value, record.indicator.unit);
                 convert::change(&change, reference_period, reference_value)
             });
-            let target = targets
-                .iter()
-                .filter(|t| t.indicator_id == record.id)
-                .filter(|t| target_span(t).contains_date(period.end()))
-                .min_by_key(|t| (t.period.end(), position(&target_regions, t.region_id)));
-            let target = target.map(|t| {
+            let target = target_for(subject, period, &targets, &target_regions).map(|target| {
                 attainment_message(
                     subject,
                     &region,
-                    target_span(t),
-                    Some(t),
+                    Some(target),
                     Some((period, value, latest)),
                 )
             });

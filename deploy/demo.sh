@@ -68,7 +68,10 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 echo "==> building"
-cargo build --bins --examples -p ansinh-server -p ansinh-importer
+# The binaries as deploy/test.sh builds them, and the example client with the workspace's
+# features, so that neither rebuild relinks binaries the tests are running.
+cargo build --workspace --bins
+cargo build --workspace --examples
 bin=target/debug
 
 echo "==> database $DATABASE_URL: schema and reference data"

@@ -1,7 +1,7 @@
 //! A sample client: asks a running ansinh-server the questions of the Lâm Đồng report of May
 //! 2025 and prints the answers. `deploy/demo.sh` runs it after loading the sample data.
 //!
-//!     cargo run -p ansinh-server --example query -- http://127.0.0.1:50051
+//!     cargo run --example query -- http://127.0.0.1:50051
 //!
 //! `--help` shows the usage; a server that cannot be reached exits 1, a bad argument 2.
 

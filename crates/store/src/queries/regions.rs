@@ -318,27 +318,6 @@ pub(crate) fn to_record((row, parent_code): RowWithParent) -> Result<RegionRecor
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn folded_names_keep_both_names_apart() {
-        assert_eq!(
-            fold_region_names("Lâm Đồng", Some("Tỉnh Lâm Đồng")),
-            "lam dong | tinh lam dong"
-        );
-        assert_eq!(fold_region_names("Đắk Nông", None), "dak nong");
-        assert_eq!(fold_region_names("Huế", Some("HUẾ")), "hue");
-    }
-
-    #[test]
-    fn name_pattern_escapes_wildcards() {
-        assert_eq!(name_pattern("Lâm  Đồng"), "%lam dong%");
-        assert_eq!(name_pattern("50%_a\\"), "%50\\%\\_a\\\\%");
-    }
-}
-
 /// Every lineage edge, by the ids of its two ends: the whole graph the server walks to carry
 /// codes across boundary changes (some 10,700 edges, one query).
 pub async fn lineage_links(
@@ -368,4 +347,36 @@ fn lineage_kind(row: &LineageRow) -> Result<LineageKind, StoreError> {
             row.from_region_id, row.to_region_id
         ))
     })
+}
+
+/// Every region version's id and name: the importer names the versions a code's territory
+/// passed to when a row uses the code on a day it is not valid (some 14,000 rows, one query).
+pub async fn region_names(
+    conn: &mut AsyncMysqlConnection,
+) -> Result<Vec<(u32, String)>, StoreError> {
+    Ok(regions::table
+        .select((regions::id, regions::name))
+        .load(conn)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folded_names_keep_both_names_apart() {
+        assert_eq!(
+            fold_region_names("Lâm Đồng", Some("Tỉnh Lâm Đồng")),
+            "lam dong | tinh lam dong"
+        );
+        assert_eq!(fold_region_names("Đắk Nông", None), "dak nong");
+        assert_eq!(fold_region_names("Huế", Some("HUẾ")), "hue");
+    }
+
+    #[test]
+    fn name_pattern_escapes_wildcards() {
+        assert_eq!(name_pattern("Lâm  Đồng"), "%lam dong%");
+        assert_eq!(name_pattern("50%_a\\"), "%50\\%\\_a\\\\%");
+    }
 }

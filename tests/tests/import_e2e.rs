@@ -102,7 +102,7 @@ async fn bad_input_is_rejected_line_by_line_and_nothing_lands() {
         (
             "region not valid then",
             "60,hi_participants,2025,5,persons",
-            ":2:region: region 60 is not valid on 2025-12-31",
+            ":2:region: province 60 ended on 2025-06-30; from 2025-07-01 its territory is in 68 (Lâm Đồng); on 2025-12-31 use 68",
         ),
         (
             "unknown indicator",

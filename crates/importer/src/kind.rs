@@ -63,7 +63,7 @@ impl Kind {
             Kind::Targets => &["unit", "source"],
             Kind::Regions => &["parent", "valid_to", "name_vi", "kind"],
             Kind::RegionMembers => &[],
-            Kind::Lineage => &[],
+            Kind::Lineage => &["weight"],
             Kind::Indicators => &["name_vi", "numerator", "denominator", "description"],
         }
     }
@@ -141,6 +141,10 @@ mod tests {
             ("group,member", Kind::RegionMembers),
             (
                 "from_code,from_valid_from,to_code,to_valid_from,kind",
+                Kind::Lineage,
+            ),
+            (
+                "from_code,from_valid_from,to_code,to_valid_from,kind,weight",
                 Kind::Lineage,
             ),
             ("code,name,unit,kind,name_vi", Kind::Indicators),

@@ -6,6 +6,7 @@
 //! benchmark binary drives the same library.
 
 pub mod kind;
+pub mod lineage;
 pub mod mapping;
 pub mod problem;
 pub mod read;

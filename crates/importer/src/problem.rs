@@ -34,7 +34,7 @@ const QUOTED_START_CHARS: usize = 60;
 
 /// The most characters of a reason kept whole: reasons are sentences, and one longer than this
 /// quotes something long of the input in a way [`Problem::new`] cannot find.
-const REASON_CHARS: usize = 1000;
+pub(crate) const REASON_CHARS: usize = 1000;
 
 impl Problem {
     /// A problem; a `value` longer than a person reads at a glance is quoted by its start and

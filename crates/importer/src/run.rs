@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use ansinh_model::{CatalogError, Indicator, NumberLocale, RegionCode, RegionLevel, Validity};
+use ansinh_model::{
+    CatalogError, Indicator, LineageLink, NumberLocale, RegionCode, RegionLevel, Validity,
+};
 use ansinh_store::import::{self as db, InfileBuffers, RunCounts, StatementTimer, Written};
 use ansinh_store::models::{ImportRunStatus, NewImportRunFile, NewImportRunRejection};
 use ansinh_store::{AsyncMysqlConnection, StoreError};
@@ -18,6 +20,7 @@ use diesel_async::SimpleAsyncConnection;
 use serde::Serialize;
 
 use crate::kind::Kind;
+use crate::lineage::RunLineage;
 use crate::problem::Problem;
 use crate::read::source::{self, FileDigest, Source};
 use crate::read::{Format, Input};
@@ -449,6 +452,7 @@ async fn run_data(
         .map_err(StoreError::from)?;
     let result = async {
         let mut counts = RunCounts::default();
+        let mut lineage = RunLineage::default();
         for kind in [
             Kind::Indicators,
             Kind::Regions,
@@ -467,6 +471,7 @@ async fn run_data(
                     kind,
                     options.locale,
                     &mut reference,
+                    &mut lineage,
                     problems,
                     &mut counts,
                 )
@@ -474,6 +479,8 @@ async fn run_data(
                 file_rows.insert(file_no as u16, rows);
             }
         }
+        // Over every lineage file of the run, and the stored edges it leaves as they are.
+        problems.extend(lineage.check_weights(&reference));
         let reference = Arc::new(reference);
         for kind in [Kind::Observations, Kind::Targets] {
             let series_files: Vec<SeriesFile> = files
@@ -532,12 +539,18 @@ async fn run_data(
     }
 }
 
-/// The catalog, region versions and sources as stored (as seen by `conn`).
+/// The catalog, region versions (with their names), lineage edges and sources as stored (as
+/// seen by `conn`).
 pub async fn load_reference(conn: &mut AsyncMysqlConnection) -> Result<Reference, StoreError> {
     let indicators = ansinh_store::queries::indicators::list_indicators(conn).await?;
     let mut reference =
         Reference::with_indicators(indicators.into_iter().map(|r| (r.id, r.indicator)))
             .map_err(|e| StoreError::Corrupt(format!("the indicator catalog: {e}")))?;
+    let mut names: std::collections::HashMap<u32, String> =
+        ansinh_store::queries::regions::region_names(conn)
+            .await?
+            .into_iter()
+            .collect();
     for region in db::load_regions(conn).await? {
         let code = RegionCode::parse(&region.code).map_err(|e| {
             StoreError::Corrupt(format!("region {} (id {}): {e}", region.code, region.id))
@@ -552,8 +565,12 @@ pub async fn load_reference(conn: &mut AsyncMysqlConnection) -> Result<Reference
             id: region.id,
             code,
             level,
+            name: names.remove(&region.id).unwrap_or_default().into(),
             validity,
         });
+    }
+    for link in ansinh_store::queries::lineage_links(conn).await? {
+        reference.add_lineage(link);
     }
     for (id, name) in db::load_sources(conn).await? {
         reference.add_source(&name, id);
@@ -593,6 +610,7 @@ async fn apply_reference_file(
     kind: Kind,
     locale: NumberLocale,
     reference: &mut Reference,
+    run_lineage: &mut RunLineage,
     problems: &mut Vec<Problem>,
     counts: &mut RunCounts,
 ) -> Result<u64, StoreError> {
@@ -703,6 +721,7 @@ async fn apply_reference_file(
             id,
             code: region.code.clone(),
             level: region.level,
+            name: region.name.as_str().into(),
             validity: region.validity,
         });
     }
@@ -773,8 +792,16 @@ async fn apply_reference_file(
         let (Some(from), Some(to)) = (from, to) else {
             continue;
         };
-        let written = db::upsert_lineage(conn, from, to, row.kind, row.to.1, None).await?;
+        let written = db::upsert_lineage(conn, from, to, row.kind, row.to.1, row.weight).await?;
         count(counts, written);
+        let link = LineageLink {
+            from,
+            to,
+            kind: row.kind,
+            weight: row.weight,
+        };
+        reference.add_lineage(link);
+        run_lineage.record(label, row.origin.line, link);
     }
     Ok(rows)
 }

@@ -70,8 +70,13 @@ pub struct LineageRow {
     pub from: (RegionCode, NaiveDate),
     pub to: (RegionCode, NaiveDate),
     pub kind: LineageKind,
+    /// The share of the old version's figure the new one takes (0 to 1), when given.
+    pub weight: Option<Decimal>,
     pub origin: Origin,
 }
+
+/// Decimal places of `region_lineage.weight`, a `DECIMAL(7,6)`.
+pub const WEIGHT_SCALE: u32 = 6;
 
 #[derive(Debug, Clone)]
 pub struct IndicatorRow {
@@ -484,6 +489,9 @@ impl<'r> Validator<'r> {
                 .map_err(|e| problems.push(self.problem(row, "kind", e.to_string(), Some(t))))
                 .ok()
         });
+        let weight = row
+            .get(5)
+            .map(|text| self.weight(row, text, lineage_kind, problems));
         if problems.len() > before {
             return None;
         }
@@ -491,8 +499,37 @@ impl<'r> Validator<'r> {
             from: (from_code?, from_date?),
             to: (to_code?, to_date?),
             kind: lineage_kind?,
+            weight: weight.flatten(),
             origin: self.origin(row),
         })
+    }
+
+    /// The `weight` of a lineage row: a share from 0 to 1 that the column holds exactly, and
+    /// 1 on an edge that carries the whole old version.
+    fn weight(
+        &self,
+        row: &Row<'_>,
+        text: &str,
+        kind: Option<LineageKind>,
+        problems: &mut Vec<Problem>,
+    ) -> Option<Decimal> {
+        let weight = self.number(row, "weight", 5, text, problems)?;
+        let reason = if weight < Decimal::ZERO || weight > Decimal::ONE {
+            "is outside 0 to 1; a weight is the share of the old unit's figure that the new one takes (0.4 is 40%)".to_owned()
+        } else if weight.normalize().scale() > WEIGHT_SCALE {
+            format!(
+                "has {} decimal places; a weight is stored with at most {WEIGHT_SCALE} and is never rounded: give it to {WEIGHT_SCALE} places (the weights of the old unit still summing to exactly 1)",
+                weight.normalize().scale()
+            )
+        } else if let Some(kind) = kind.filter(|k| !k.is_approximate() && weight != Decimal::ONE) {
+            format!(
+                "a {kind} carries the whole old unit into the new one, so its weight is 1 or empty; an old unit divided among new ones has a split edge to each"
+            )
+        } else {
+            return Some(weight);
+        };
+        problems.push(self.problem(row, "weight", reason, Some(text)));
+        None
     }
 
     pub fn indicator(
@@ -707,7 +744,14 @@ mod tests {
         assert_eq!(
             err,
             [
-                "obs.csv:7:region: region 60 is not valid on 2025-12-31 (its versions are valid 2008-08-01..2025-06-30) (\"60\")"
+                "obs.csv:7:region: province 60 ended on 2025-06-30; from 2025-07-01 its territory is in 68 (Lâm Đồng); on 2025-12-31 use 68 (\"60\")"
+            ]
+        );
+        let err = plain(["00007", "population", "2025-08", "1", "", "", "", ""]).unwrap_err();
+        assert_eq!(
+            err,
+            [
+                "obs.csv:7:region: commune 00007 ended on 2025-06-30; from 2025-07-01 its territory is partly in 00008 (Phường Ngọc Hà) and partly in 00025 (Phường Giảng Võ); on 2025-08-31 use 00008 or 00025 (\"00007\")"
             ]
         );
         let err = plain(["99", "population", "2024", "1", "", "", "", ""]).unwrap_err();
@@ -950,5 +994,89 @@ mod tests {
         assert!(v.lineage(&Row::new(6, &cells), &mut problems).is_some());
         let lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [3, 4, 5]);
+    }
+
+    /// Validates one lineage row of 00007's edge to 00008 with `kind` and `weight`.
+    fn lineage_weight(
+        locale: NumberLocale,
+        kind: &str,
+        weight: &str,
+    ) -> Result<Option<Decimal>, Vec<String>> {
+        let r = reference();
+        let mut v = Validator::new(&r, locale, Arc::from("lineage.csv"), 0);
+        let cells = [
+            Some("00007"),
+            Some("2008-08-01"),
+            Some("00008"),
+            Some("2025-07-01"),
+            Some(kind),
+            Some(weight),
+        ];
+        let mut problems = Vec::new();
+        match v.lineage(&Row::new(2, &cells), &mut problems) {
+            Some(row) if problems.is_empty() => Ok(row.weight),
+            _ => Err(problems.iter().map(ToString::to_string).collect()),
+        }
+    }
+
+    #[test]
+    fn a_lineage_weight_is_an_exact_share_from_0_to_1() {
+        let plain = NumberLocale::Plain;
+        assert_eq!(lineage_weight(plain, "split", "0.4"), Ok(Some(dec("0.4"))));
+        assert_eq!(lineage_weight(plain, "split", ""), Ok(None));
+        assert_eq!(lineage_weight(plain, "split", "0"), Ok(Some(dec("0"))));
+        assert_eq!(lineage_weight(plain, "split", "1"), Ok(Some(dec("1"))));
+        assert_eq!(
+            lineage_weight(plain, "split", "0.333333"),
+            Ok(Some(dec("0.333333")))
+        );
+        // Trailing zeros round nothing away.
+        assert_eq!(
+            lineage_weight(plain, "split", "0.40000000"),
+            Ok(Some(dec("0.4")))
+        );
+        // The importer's number rules: the declared locale, and nothing else.
+        assert_eq!(
+            lineage_weight(NumberLocale::Vi, "split", "0,4"),
+            Ok(Some(dec("0.4")))
+        );
+        let err = lineage_weight(plain, "split", "0,4").unwrap_err();
+        assert!(err[0].starts_with("lineage.csv:2:weight: "), "{err:?}");
+        let err = lineage_weight(plain, "split", "40%").unwrap_err();
+        assert!(err[0].starts_with("lineage.csv:2:weight: "), "{err:?}");
+
+        assert_eq!(
+            lineage_weight(plain, "split", "1.2"),
+            Err(vec![
+                "lineage.csv:2:weight: is outside 0 to 1; a weight is the share of the old unit's figure that the new one takes (0.4 is 40%) (\"1.2\")".to_owned()
+            ])
+        );
+        assert!(lineage_weight(plain, "split", "-0.1").is_err());
+    }
+
+    #[test]
+    fn a_weight_with_more_decimals_than_the_column_keeps_is_refused_not_rounded() {
+        assert_eq!(
+            lineage_weight(NumberLocale::Plain, "split", "0.3333333"),
+            Err(vec![
+                "lineage.csv:2:weight: has 7 decimal places; a weight is stored with at most 6 and is never rounded: give it to 6 places (the weights of the old unit still summing to exactly 1) (\"0.3333333\")".to_owned()
+            ])
+        );
+    }
+
+    #[test]
+    fn a_whole_edge_carries_weight_1_or_none() {
+        let plain = NumberLocale::Plain;
+        assert_eq!(lineage_weight(plain, "merge", ""), Ok(None));
+        assert_eq!(lineage_weight(plain, "merge", "1"), Ok(Some(dec("1"))));
+        assert_eq!(lineage_weight(plain, "rename", "1.000"), Ok(Some(dec("1"))));
+        assert_eq!(
+            lineage_weight(plain, "merge", "0.5"),
+            Err(vec![
+                "lineage.csv:2:weight: a merge carries the whole old unit into the new one, so its weight is 1 or empty; an old unit divided among new ones has a split edge to each (\"0.5\")".to_owned()
+            ])
+        );
+        let err = lineage_weight(plain, "rename", "0.5").unwrap_err();
+        assert!(err[0].contains("a rename carries the whole"), "{err:?}");
     }
 }

@@ -15,8 +15,8 @@ use crate::reference::{Reference, RegionId};
 /// How many edges a message lists before "and N more".
 const LISTED_EDGES: usize = 5;
 
-/// How many characters of a file's name the list quotes whole: a long path is quoted by its
-/// start, so that five of them leave the sentence readable.
+/// How many characters of another file's name the list quotes whole: a long path is quoted
+/// by its start, so that five of them leave the sentence readable.
 const FILE_CHARS: usize = 60;
 
 /// One edge a run wrote, and the row it came from.
@@ -70,14 +70,13 @@ impl RunLineage {
             if unknown == 0 && sum == Decimal::ONE {
                 continue;
             }
-            let reason = sum_reason(reference, from, &edges, sum, unknown);
             for row in rows {
                 let value = row.link.weight.map(|w| w.normalize().to_string());
                 problems.push(Problem::new(
                     &row.file,
                     row.line,
                     "weight",
-                    reason.clone(),
+                    sum_reason(reference, from, &edges, sum, unknown, &row.file),
                     value.as_deref(),
                 ));
             }
@@ -96,14 +95,16 @@ fn share(link: &LineageLink<RegionId>) -> Option<Decimal> {
     }
 }
 
-/// Why the edges of old unit `from` break the rule: the sum found and where each share comes
-/// from.
+/// Why the edges of old unit `from` break the rule, for a problem in file `here`: the sum
+/// found and where each share comes from (a line of `here`, a line of another file, or the
+/// stored edges).
 fn sum_reason(
     reference: &Reference,
     from: RegionId,
     edges: &[(&LineageLink<RegionId>, Option<&RunEdge>)],
     sum: Decimal,
     unknown: usize,
+    here: &Arc<str>,
 ) -> String {
     let code = |id: RegionId| reference.region_code(id).unwrap_or("?").to_owned();
     let unit = match reference.region_by_id(from) {
@@ -124,6 +125,9 @@ fn sum_reason(
                 (None, None) => "no weight".to_owned(),
             };
             match row {
+                Some(row) if row.file == *here => {
+                    format!("line {} gives {given} to {to}", row.line)
+                }
                 Some(row) => format!(
                     "{}:{} gives {given} to {to}",
                     excerpt(&row.file, FILE_CHARS, FILE_CHARS / 2),
@@ -200,7 +204,7 @@ mod tests {
     #[test]
     fn a_sum_other_than_one_names_every_row_of_the_old_unit_and_the_sum() {
         let problems = run(&[(2, split(9, Some("0.4"))), (3, split(10, Some("0.5")))]);
-        let reason = "the weights of old unit 00007 (the version from 2008-08-01) add up to 0.9, not 1: lineage.csv:2 gives 0.4 to 00008, lineage.csv:3 gives 0.5 to 00025; the shares of one old unit's figure must add up to exactly 1 over all its edges (stored ones this run does not change count too)";
+        let reason = "the weights of old unit 00007 (the version from 2008-08-01) add up to 0.9, not 1: line 2 gives 0.4 to 00008, line 3 gives 0.5 to 00025; the shares of one old unit's figure must add up to exactly 1 over all its edges (stored ones this run does not change count too)";
         assert_eq!(
             problems,
             [
@@ -216,7 +220,7 @@ mod tests {
         let problems = run(&[(2, split(9, Some("0.4")))]);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(
-            problems[0].contains("add up to 0.4 and 1 split edge has no weight, not 1: lineage.csv:2 gives 0.4 to 00008, the stored edge gives no weight to 00025;"),
+            problems[0].contains("add up to 0.4 and 1 split edge has no weight, not 1: line 2 gives 0.4 to 00008, the stored edge gives no weight to 00025;"),
             "{problems:?}"
         );
 
@@ -235,7 +239,7 @@ mod tests {
             .collect();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(
-            problems[0].starts_with("fix.csv:2:weight: the weights of old unit 00007 (the version from 2008-08-01) add up to 0.9, not 1: the stored edge gives 0.4 to 00008, fix.csv:2 gives 0.5 to 00025;"),
+            problems[0].starts_with("fix.csv:2:weight: the weights of old unit 00007 (the version from 2008-08-01) add up to 0.9, not 1: the stored edge gives 0.4 to 00008, line 2 gives 0.5 to 00025;"),
             "{problems:?}"
         );
     }
@@ -264,15 +268,26 @@ mod tests {
     fn an_old_unit_with_many_edges_is_described_in_a_sentence_of_bounded_length() {
         let mut reference = reference();
         let mut lineage = RunLineage::default();
-        let file: Arc<str> = Arc::from("x".repeat(150).as_str());
+        // Rows in two files with long names.
+        let files: [Arc<str>; 2] = [
+            Arc::from("a".repeat(150).as_str()),
+            Arc::from("b".repeat(150).as_str()),
+        ];
         for (line, to) in (100..120).enumerate() {
             let link = split(to, Some("0.01"));
             reference.add_lineage(link);
-            lineage.record(&file, line as u64 + 2, link);
+            lineage.record(&files[line % 2], line as u64 + 2, link);
         }
         let problems = lineage.check_weights(&reference);
         assert_eq!(problems.len(), 20);
-        let reason = &problems[0].reason;
+        let reason = &problems[1].reason;
+        assert!(
+            reason.contains(&format!(
+                "add up to 0.2 and 2 split edges have no weight, not 1: the stored edge gives no weight to 00008, the stored edge gives no weight to 00025, {}… (150 bytes):2 gives 0.01 to ?, line 3 gives 0.01 to ?, ",
+                "a".repeat(30)
+            )),
+            "{reason}"
+        );
         assert!(reason.contains(", 17 more;"), "{reason}");
         assert!(
             reason.chars().count() < crate::problem::REASON_CHARS,

@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 
 use ansinh_model::{IndicatorKind, NaiveDate, RegionLevel, Unit};
 use ansinh_proto::pb;
-use ansinh_server::{Cache, CacheCounters, Config};
+use ansinh_server::{Cache, CacheCounters};
 use ansinh_store::import::{InfileBuffers, RunCounts};
 use ansinh_store::models::ImportRunStatus;
 use ansinh_store::queries::{self, EndWindow, RegionCursor, RegionFilter};
@@ -52,6 +52,9 @@ use diesel_async::SimpleAsyncConnection;
 use tonic::codec::{Codec, DecodeBuf, Decoder};
 use tonic::codegen::{BoxFuture, Service, http};
 use tonic::transport::{Channel, Endpoint};
+
+mod support;
+use support::{Running, spawn_server};
 
 /// The ledger entry that says the generated observations are all there.
 const MARKER: &str = "ansinh-server bench: 10035 communes x 20 indicators x 50 months, v1";
@@ -525,58 +528,6 @@ impl Fresh {
 
 const ECHO_PATH: &str = "/ansinh.bench.Echo/Echo";
 const TIME_SERIES_PATH: &str = "/ansinh.v1.StatisticsService/GetTimeSeries";
-
-/// A server running in this process until stopped.
-struct Running {
-    address: SocketAddr,
-    cache: Cache,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Running {
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.task.await;
-    }
-}
-
-async fn spawn_server(url: &str, flags: &[&str]) -> anyhow::Result<Running> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let mut argv = vec![
-        "ansinh-server",
-        "--database-url",
-        url,
-        "--shutdown-grace",
-        "1s",
-    ];
-    argv.extend_from_slice(flags);
-    let config = Config::try_parse_from(argv)?;
-    let cache = Cache::new(config.cache_settings());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn({
-        let cache = cache.clone();
-        async move {
-            let shutdown = async move {
-                let _ = stopped.await;
-            };
-            if let Err(error) =
-                ansinh_server::serve_with_cache(listener, config, cache, shutdown).await
-            {
-                eprintln!("ansinh-server failed: {error}");
-            }
-        }
-    });
-    // The cache serves once its first check of the latest run succeeded.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    Ok(Running {
-        address,
-        cache,
-        stop,
-        task,
-    })
-}
 
 /// The bare tonic service of the echo phase: returns the request it was sent, through the
 /// same server builder, codec and HTTP/2 stack as ansinh-server.

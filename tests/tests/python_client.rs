@@ -2,85 +2,25 @@
 //! third-party client built from `grpcio` and server reflection alone, with no .proto files.
 //! The test installs its pinned requirements in a virtual environment under `.tmp/`, reused by
 //! later runs (and recreated when `requirements.txt` changes); on a fresh Debian machine
-//! without Python's `venv`, it installs `python3-venv` first (as root).
+//! without Python's `venv`, it installs `python3-venv` first (as root). `tests/docs.rs` runs
+//! the README's commands in the same environment.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-    time::Duration,
-};
+mod tools;
 
-use ansinh_tests::{
-    ServerProcess, apt_get_install, describe, installed_tool, output_within, sample_database,
-    workspace_root,
-};
+use std::{process::Command, time::Duration};
+
+use ansinh_tests::{ServerProcess, describe, output_within, sample_database};
+use tools::{python, python_example_dir};
 
 /// Time for one run of the client (connecting, reflection and one call take about a second).
 const RUN_LIMIT: Duration = Duration::from_secs(60);
-/// Time for creating the environment and installing the wheels (about 15 MB).
-const INSTALL_LIMIT: Duration = Duration::from_secs(600);
-
-fn example_dir() -> PathBuf {
-    workspace_root().join("examples/python")
-}
-
-/// The Python of a virtual environment holding exactly `examples/python/requirements.txt`.
-fn python() -> PathBuf {
-    let requirements = std::fs::read_to_string(example_dir().join("requirements.txt"))
-        .expect("reading examples/python/requirements.txt");
-    // The environment records what it was built from, so a changed pin rebuilds it.
-    const MARKER: &str = "ansinh-requirements.txt";
-    let ready = |dir: &Path| {
-        dir.join("bin/python").is_file()
-            && std::fs::read_to_string(dir.join(MARKER)).is_ok_and(|text| text == requirements)
-    };
-    let dir = installed_tool("python-client-venv", ready, |dir| {
-        let create = || {
-            output_within(
-                Command::new("python3").args(["-m", "venv"]).arg(dir),
-                INSTALL_LIMIT,
-            )
-        };
-        // Debian's python3 lacks venv (and pip) until python3-venv is installed; python3
-        // itself may be missing too.
-        let created = match Command::new("python3").arg("--version").output() {
-            Ok(_) => Some(create()).filter(|output| output.status.success()),
-            Err(_) => None,
-        };
-        if created.is_none() {
-            apt_get_install(&["python3", "python3-venv"])?;
-            let output = create();
-            if !output.status.success() {
-                return Err(format!("python3 -m venv failed: {}", describe(&output)));
-            }
-        }
-        let output = output_within(
-            Command::new(dir.join("bin/python"))
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--requirement",
-                ])
-                .arg(example_dir().join("requirements.txt")),
-            INSTALL_LIMIT,
-        );
-        if !output.status.success() {
-            return Err(format!("pip install failed: {}", describe(&output)));
-        }
-        std::fs::write(dir.join(MARKER), &requirements).map_err(|e| e.to_string())
-    });
-    dir.join("bin/python")
-}
 
 /// Runs the example client against `server` with `args`.
 fn client(server: &ServerProcess, args: &[&str]) -> std::process::Output {
     let target = server.endpoint().trim_start_matches("http://").to_owned();
     output_within(
         Command::new(python())
-            .arg(example_dir().join("client.py"))
+            .arg(python_example_dir().join("client.py"))
             .args(["--target", &target, "--timeout", "20"])
             .args(args),
         RUN_LIMIT,

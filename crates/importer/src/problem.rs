@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use ansinh_model::thousands;
 use serde::Serialize;
 
 /// One thing wrong with the input. `line` is 1-based and counts physical lines, so a CSV
@@ -93,19 +94,6 @@ fn quote_shorter(reason: &str, value: &str, short: &str) -> String {
     reason.to_owned()
 }
 
-/// `10485760` as `10,485,760`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -175,13 +163,5 @@ mod tests {
         assert_eq!((p.column, p.value), (column, Some(value)));
         let p = Problem::new(&file, 2, "c".repeat(500), "why", None);
         assert!(p.column.ends_with("… (500 bytes)"), "{}", p.column);
-    }
-
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(10_485_760), "10,485,760");
     }
 }

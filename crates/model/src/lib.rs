@@ -39,7 +39,7 @@ pub use indicator::{Indicator, IndicatorCode, IndicatorCodeError, IndicatorError
 pub use keyword::ParseKeywordError;
 pub use lineage::{Conversion, LineageGraph, LineageLink};
 pub use name::fold_name;
-pub use number::{NumberError, NumberErrorKind, NumberLocale, parse_number};
+pub use number::{NumberError, NumberErrorKind, NumberLocale, parse_number, thousands};
 pub use period::{Period, PeriodError, PeriodLength, parse_date};
 pub use ranking::{Ranked, rank};
 pub use region::{

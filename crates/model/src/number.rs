@@ -333,9 +333,31 @@ pub enum NumberErrorKind {
     },
 }
 
+/// A count as a person reads it at a glance in a message: `10485760` as `10,485,760`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_written_with_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(786_432), "786,432");
+        assert_eq!(thousands(10_485_760), "10,485,760");
+    }
     use crate::fixtures::dec;
     use NumberLocale::{En, Plain, Vi};
 

@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 
+use ansinh_model::thousands;
 use ansinh_store::StoreError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
@@ -247,19 +248,6 @@ fn more_violations(n: usize) -> String {
         1 => "1 more violation".to_owned(),
         n => format!("{} more violations", thousands(n)),
     }
-}
-
-/// 786432 as "786,432": counts a person reads at a glance.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// Maps a store failure: a lost connection is UNAVAILABLE, anything else is internal.
@@ -526,15 +514,6 @@ mod tests {
         );
         // An unbalanced quote is left as it is.
         assert_eq!(shorten_quotes("say \"hello"), "say \"hello");
-    }
-
-    #[test]
-    fn counts_are_written_with_thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(786_432), "786,432");
-        assert_eq!(thousands(12_345_678), "12,345,678");
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! The documents against the product, so that they cannot drift from it.
 //!
-//! Every command block of README.md, docs/**/*.md and examples/*/README.md (a fenced `sh`
-//! block, or an unlabelled one that starts with a command) is listed below by its file and
-//! first line, either in [`RUN`], run by a test here, or in [`SKIPPED`] with the reason it
-//! cannot run in a test (Docker, a cluster, nightly Rust, minutes of benchmark). A new block,
-//! or one whose first line changed, fails [`every_command_block_is_run_or_skipped_for_a_reason`]
-//! until it is listed. The blocks run as written, with bash, against a database and a server of
-//! their own; the only changes are the substitutions each test names (the docs' example
-//! database URLs and paths, and the server address `127.0.0.1:50051`), and each of those must
-//! match the block, so a changed command fails here rather than run something else.
+//! Every command block of README.md, docs/*.md, docs/contract/*.md and examples/*/README.md
+//! (a fenced `sh` block, or an unlabelled one that starts with a command) is listed below by
+//! its file and first line, either in [`RUN`], run by a test here, or in [`SKIPPED`] with the
+//! reason it cannot run in a test (Docker, a cluster, nightly Rust, minutes of benchmark). A
+//! new block, or one whose first line changed, fails
+//! [`every_command_block_is_run_or_skipped_for_a_reason`] until it is listed. The blocks run as
+//! written, with bash, against a database and a server of their own; the only changes are the
+//! substitutions each test names (the docs' example database URLs and paths, and the server
+//! address `127.0.0.1:50051`), and each of those must match the block, so a changed command
+//! fails here rather than run something else.
 //!
 //! The contract in `docs/contract/` is checked against the code: every flag and variable that
 //! `--help` prints is in `cli.md` and every flag `cli.md` names exists; every method and
@@ -246,7 +247,7 @@ fn blocks_of(file: &str) -> Vec<Block> {
     let text = std::fs::read_to_string(workspace_root().join(file))
         .unwrap_or_else(|e| panic!("reading {file}: {e}"));
     let lines: Vec<&str> = text.lines().collect();
-    // Every fenced block: (opening line, label, body).
+    // Every fenced block: (opening line, closing line, label, body).
     let mut fences = Vec::new();
     let mut i = 0;
     while i < lines.len() {

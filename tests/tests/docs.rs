@@ -1217,17 +1217,6 @@ fn the_data_contract_lists_the_default_catalog() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// Files that still name the specification folder outside the repository, each to be
-/// changed by its owner (see the report of issue 16); listed so that the check holds for
-/// everything else meanwhile. An entry whose file no longer names it fails the test, so the
-/// list only shrinks.
-const STILL_POINTING_OUTSIDE: &[&str] = &[
-    "crates/importer/src/main.rs",
-    "deploy/k8s/base/import-cronjob.yaml",
-    "docs/import.md",
-    "tests/tests/seed_questions.rs",
-];
-
 /// The files of the repository, relative to `root`: those git tracks (work in progress that is
 /// not added yet is not the repository's), or without git every file but build output and
 /// installed tools.
@@ -1280,22 +1269,14 @@ fn nothing_in_the_repository_points_outside_it_for_the_contract() {
             naming.insert(file);
         }
     }
-    let mut problems = Vec::new();
-    for file in &naming {
-        if !STILL_POINTING_OUTSIDE.contains(&file.as_str()) {
-            problems.push(format!(
+    let problems: Vec<String> = naming
+        .iter()
+        .map(|file| {
+            format!(
                 "{file} points to the specification outside the repository; point it to \
                  docs/contract/ instead"
-            ));
-        }
-    }
-    for file in STILL_POINTING_OUTSIDE {
-        if !naming.contains(*file) {
-            problems.push(format!(
-                "{file} no longer points outside the repository: remove it from \
-                 STILL_POINTING_OUTSIDE"
-            ));
-        }
-    }
+            )
+        })
+        .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

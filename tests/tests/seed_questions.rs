@@ -1,4 +1,4 @@
-//! The questions of the seed reports (`../shared/seeds/`), asked as a new user would, of the
+//! The questions of the seed reports (the press releases examples/sample/README.md lists), asked as a new user would, of the
 //! sample a fresh install loads (`examples/sample/`, imported by the real importer) and answered
 //! by the real server. Each test is a worked example of `docs/api.md` ("Worked examples"): the
 //! call written there and the answer asserted here are the same, figure for figure. Only the last

@@ -1,4 +1,4 @@
-//! `ansinh-import`: the command line of the batch importer (see shared/spec/cli.md).
+//! `ansinh-import`: the command line of the batch importer (see docs/contract/cli.md).
 //!
 //! Exit codes: 0 success (including nothing changed), 1 input rejected, 2 usage error,
 //! 3 database unreachable (also: it stopped answering within --connect-timeout or

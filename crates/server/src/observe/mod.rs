@@ -393,7 +393,7 @@ where
                 // The handler is dropped with this future; the answer is headers alone.
                 let mut call = this.call.take().expect("polled after completion");
                 call.code = Some(Code::DeadlineExceeded);
-                let deadline = this.deadline.take().expect("checked above");
+                let deadline = this.deadline.take().expect("a deadline that passed is set");
                 let mut response = http::Response::new(ObservedBody {
                     inner: None,
                     call,
@@ -471,7 +471,11 @@ impl<B: Body> Body for ObservedBody<B> {
                 // The stream's producer sees its receiver gone and stops.
                 this.inner.set(None);
                 this.call.code = Some(Code::DeadlineExceeded);
-                let trailers = this.deadline.take().expect("checked above").status();
+                let trailers = this
+                    .deadline
+                    .take()
+                    .expect("a deadline that passed is set")
+                    .status();
                 return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
             }
         };

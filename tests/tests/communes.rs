@@ -203,3 +203,60 @@ async fn unknown_and_invalid_codes_are_named_one_by_one() {
         .collect();
     assert_eq!(fields, ["codes[0]", "from_date", "to_date"]);
 }
+
+/// A new commune's series in 2025 boundaries sums its predecessors' figures: exact when every
+/// edge into it is whole (00385 Xã Trung Giã, from old 00379, 00385, 00388 and 00391), flagged
+/// approximate when some predecessor was divided (00097 Phường Hồng Hà takes parts of nine).
+#[tokio::test]
+async fn a_new_communes_series_sums_its_predecessors_and_flags_parts() {
+    let database = migrated_database().await;
+    let scratch = ansinh_tests::ScratchDir::new("commune-series");
+    let mut csv = String::from("region,indicator,period,value\n");
+    for (code, value) in [
+        ("00379", 100),
+        ("00385", 20),
+        ("00388", 3),
+        ("00391", 4000),
+        ("00001", 7),
+        ("00091", 50),
+    ] {
+        csv.push_str(&format!("{code},hi_treatment_visits,2024-12,{value}\n"));
+    }
+    let file = scratch.write("communes.csv", &csv);
+    let output = ansinh_tests::import(database.url(), &["load", &file]);
+    assert!(
+        output.status.success(),
+        "{}",
+        ansinh_tests::describe(&output)
+    );
+    let server = ServerProcess::start(database.url(), &[]);
+    let mut statistics =
+        pb::statistics_service_client::StatisticsServiceClient::connect(server.endpoint())
+            .await
+            .unwrap();
+    let series = |code: &str| pb::GetTimeSeriesRequest {
+        region_code: code.into(),
+        indicator_code: "hi_treatment_visits".into(),
+        geography_as_of: "2025-08-01".into(),
+        ..Default::default()
+    };
+
+    let whole = statistics
+        .get_time_series(series("00385"))
+        .await
+        .unwrap()
+        .into_inner();
+    let point = &whole.points[0];
+    assert_eq!(point.value, "4123");
+    assert!(!point.approximate && !whole.approximate);
+    assert_eq!(point.qualifier, pb::Qualifier::Exact as i32);
+
+    let parts = statistics
+        .get_time_series(series("00097"))
+        .await
+        .unwrap()
+        .into_inner();
+    let point = &parts.points[0];
+    assert_eq!(point.value, "57", "00001 whole and a part of 00091");
+    assert!(point.approximate && parts.approximate);
+}

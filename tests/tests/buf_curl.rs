@@ -4,52 +4,19 @@
 //! and is installed under `.tmp/buf`, where `deploy/buf-check.sh` installs it too; on a fresh
 //! Debian machine without npm, the test installs npm first (as root).
 
-use std::{path::PathBuf, process::Command, time::Duration};
+use std::{process::Command, time::Duration};
 
-use ansinh_tests::{
-    ServerProcess, apt_get_install, describe, installed_tool, output_within, sample_database,
-};
+use ansinh_tests::{ServerProcess, describe, output_within, sample_database};
 use serde_json::Value;
+
+mod tools;
 
 /// Time for one `buf curl` (reflection plus one call on loopback take well under a second).
 const CALL_LIMIT: Duration = Duration::from_secs(60);
-/// Time for installing buf (npm downloads about 10 MB).
-const INSTALL_LIMIT: Duration = Duration::from_secs(600);
-
-/// The buf CLI, installed from npm on first use, the way `deploy/buf-check.sh` does.
-fn buf() -> PathBuf {
-    const BIN: &str = "node_modules/.bin/buf";
-    let dir = installed_tool(
-        "buf",
-        |dir| dir.join(BIN).is_file(),
-        |dir| {
-            if Command::new("npm").arg("--version").output().is_err() {
-                apt_get_install(&["npm"])?;
-            }
-            let output = output_within(
-                Command::new("npm")
-                    .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
-                    .arg(dir)
-                    .arg("@bufbuild/buf@1"),
-                INSTALL_LIMIT,
-            );
-            if output.status.success() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "npm install @bufbuild/buf failed: {}",
-                    describe(&output)
-                ))
-            }
-        },
-    );
-    dir.join(BIN)
-}
-
 /// `buf curl` over gRPC (not Connect) with HTTP/2 without TLS, as a gRPC client would.
 fn buf_curl(args: &[&str]) -> std::process::Output {
     output_within(
-        Command::new(buf())
+        Command::new(tools::buf_bin_dir().join("buf"))
             .args([
                 "curl",
                 "--protocol",

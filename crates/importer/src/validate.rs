@@ -280,7 +280,7 @@ impl<'r> Validator<'r> {
         if let Some(known) = indicator {
             let stored_unit = known.indicator.unit;
             let base = match unit {
-                Some(unit) if unit.base_unit() != stored_unit => {
+                Some(unit) if !unit.fits(stored_unit) => {
                     problems.push(self.problem(
                         row,
                         "unit",
@@ -590,11 +590,11 @@ impl<'r> Validator<'r> {
     }
 }
 
-/// The input units that convert to `unit`, for messages.
+/// The input units that fit `unit`, for messages.
 fn accepted_units(unit: Unit) -> String {
     InputUnit::ALL
         .into_iter()
-        .filter(|u| u.base_unit() == unit)
+        .filter(|u| u.fits(unit))
         .map(InputUnit::as_str)
         .collect::<Vec<_>>()
         .join(", ")
@@ -802,12 +802,46 @@ mod tests {
             "",
         ])
         .unwrap_err();
-        assert!(err[0].contains(":unit: unit billion_vnd does not fit indicator hi_participants (stored in persons; accepted: persons)"), "{err:?}");
+        assert!(err[0].contains(":unit: unit billion_vnd does not fit indicator hi_participants (stored in persons; accepted: persons, count, visits, claims, units, people)"), "{err:?}");
         let err = plain(["68", "benefits_paid", "2024", "5", "percent", "", "", ""]).unwrap_err();
         assert!(
             err[0].contains("accepted: vnd, million_vnd, billion_vnd, trillion_vnd"),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn count_like_units_fit_persons_and_count_indicators_as_they_are() {
+        for indicator in ["hi_participants", "collection_points"] {
+            for unit in ["persons", "count", "visits", "claims", "units", "people"] {
+                let row = plain(["68", indicator, "2024", "12400", unit, "", "", ""])
+                    .unwrap_or_else(|e| panic!("{unit} for {indicator}: {e:?}"));
+                assert_eq!(row.value, dec("12400"), "{unit} for {indicator}");
+            }
+            let err = plain(["68", indicator, "2024", "1.5", "visits", "", "", ""]).unwrap_err();
+            assert!(err[0].contains(":value:"), "{err:?}");
+        }
+        let err = plain(["68", "hi_participants", "2024", "5", "vnd", "", "", ""]).unwrap_err();
+        assert!(err[0].contains(":unit: unit vnd does not fit"), "{err:?}");
+        let err = plain([
+            "68",
+            "collection_points",
+            "2024",
+            "5",
+            "percent",
+            "",
+            "",
+            "",
+        ])
+        .unwrap_err();
+        assert!(
+            err[0].contains(
+                "(stored in count; accepted: persons, count, visits, claims, units, people)"
+            ),
+            "{err:?}"
+        );
+        let err = plain(["68", "hi_coverage_rate", "2024", "5", "people", "", "", ""]).unwrap_err();
+        assert!(err[0].contains("accepted: percent)"), "{err:?}");
     }
 
     #[test]

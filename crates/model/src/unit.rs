@@ -1,6 +1,6 @@
 //! Units: the ones values are stored in ([`Unit`]), the ones an import row may state
-//! ([`InputUnit`], which adds scaled money), the exact conversion between them, and what a
-//! value must be to exist in its unit ([`ValueError`]).
+//! ([`InputUnit`], which adds scaled money and the words sources use for counts), the exact
+//! conversion between them, and what a value must be to exist in its unit ([`ValueError`]).
 
 use rust_decimal::Decimal;
 use thiserror::Error;
@@ -42,7 +42,8 @@ impl Unit {
 
 keyword_enum! {
     /// A unit an import row may state: every stored [`Unit`], plus scaled money units that are
-    /// converted to VND on import ("3,818 billion VND" is stored as 3818000000000).
+    /// converted to VND on import ("3,818 billion VND" is stored as 3818000000000), plus the
+    /// count-like words sources write for whole numbers of things ("12,400 visits").
     pub enum InputUnit("unit") {
         /// A number of people.
         Persons = "persons",
@@ -58,6 +59,14 @@ keyword_enum! {
         BillionVnd = "billion_vnd",
         /// Trillions of dong (10^12 VND).
         TrillionVnd = "trillion_vnd",
+        /// A number of visits (treatment visits, for instance).
+        Visits = "visits",
+        /// A number of claims.
+        Claims = "claims",
+        /// A number of units (employer units, for instance).
+        Units = "units",
+        /// A number of people.
+        People = "people",
     }
 }
 
@@ -68,8 +77,22 @@ impl InputUnit {
             Self::Persons => Unit::Persons,
             Self::Percent => Unit::Percent,
             Self::Vnd | Self::MillionVnd | Self::BillionVnd | Self::TrillionVnd => Unit::Vnd,
-            Self::Count => Unit::Count,
+            Self::Count | Self::Visits | Self::Claims | Self::Units => Unit::Count,
+            Self::People => Unit::Persons,
         }
+    }
+
+    /// Whether a whole number of things is meant. Every such word fits a `persons` or `count`
+    /// indicator alike: "1,200 visits" and "1,200 people" are both 1200 of the indicator's own
+    /// unit, so sources need not use ansinh's word for what they count.
+    pub fn is_count_like(self) -> bool {
+        matches!(self.base_unit(), Unit::Persons | Unit::Count)
+    }
+
+    /// Whether a value given in this unit can be stored in `unit`: the same dimension, scaled
+    /// money to `vnd`, or any count-like word to `persons` or `count` (stored as it is).
+    pub fn fits(self, unit: Unit) -> bool {
+        self.base_unit() == unit || (self.is_count_like() && Self::from(unit).is_count_like())
     }
 
     /// The power of ten that converts to the base unit.
@@ -78,11 +101,19 @@ impl InputUnit {
             Self::MillionVnd => 6,
             Self::BillionVnd => 9,
             Self::TrillionVnd => 12,
-            Self::Persons | Self::Percent | Self::Vnd | Self::Count => 0,
+            Self::Persons
+            | Self::Percent
+            | Self::Vnd
+            | Self::Count
+            | Self::Visits
+            | Self::Claims
+            | Self::Units
+            | Self::People => 0,
         }
     }
 
-    /// Converts `value` in this unit to the base unit, exactly.
+    /// Converts `value` in this unit to the base unit, exactly. A count-like value needs no
+    /// conversion, so it is as well a value of any `persons` or `count` unit it [`fits`](Self::fits).
     ///
     /// Works on the decimal's digits rather than `Decimal` multiplication, because the latter
     /// rounds instead of failing when the product needs more than 28 significant digits.
@@ -174,6 +205,10 @@ mod tests {
             ("million_vnd", Unit::Vnd),
             ("billion_vnd", Unit::Vnd),
             ("trillion_vnd", Unit::Vnd),
+            ("visits", Unit::Count),
+            ("claims", Unit::Count),
+            ("units", Unit::Count),
+            ("people", Unit::Persons),
         ];
         for (word, base) in cases {
             let unit: InputUnit = word.parse().unwrap();
@@ -191,8 +226,34 @@ mod tests {
         let message = "billion".parse::<InputUnit>().unwrap_err().to_string();
         assert_eq!(
             message,
-            r#"unknown unit "billion"; use one of: persons, percent, vnd, count, million_vnd, billion_vnd, trillion_vnd"#
+            r#"unknown unit "billion"; use one of: persons, percent, vnd, count, million_vnd, billion_vnd, trillion_vnd, visits, claims, units, people"#
         );
+    }
+
+    #[test]
+    fn count_like_words_fit_persons_and_count_alike_and_nothing_else() {
+        let count_like = ["persons", "count", "visits", "claims", "units", "people"];
+        for word in count_like {
+            let unit: InputUnit = word.parse().unwrap();
+            assert!(unit.is_count_like(), "{word}");
+            assert!(unit.fits(Unit::Persons), "{word} for persons");
+            assert!(unit.fits(Unit::Count), "{word} for count");
+            assert!(!unit.fits(Unit::Vnd), "{word} for vnd");
+            assert!(!unit.fits(Unit::Percent), "{word} for percent");
+            assert_eq!(unit.to_base(dec("12400")), Ok(dec("12400")), "{word}");
+        }
+        for unit in InputUnit::ALL {
+            if !count_like.contains(&unit.as_str()) {
+                assert!(!unit.is_count_like(), "{unit}");
+                assert!(
+                    !unit.fits(Unit::Persons) && !unit.fits(Unit::Count),
+                    "{unit}"
+                );
+            }
+        }
+        assert!(InputUnit::BillionVnd.fits(Unit::Vnd));
+        assert!(InputUnit::Percent.fits(Unit::Percent));
+        assert!(!InputUnit::Percent.fits(Unit::Vnd));
     }
 
     #[test]

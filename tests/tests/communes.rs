@@ -260,3 +260,72 @@ async fn a_new_communes_series_sums_its_predecessors_and_flags_parts() {
     assert_eq!(point.value, "57", "00001 whole and a part of 00091");
     assert!(point.approximate && parts.approximate);
 }
+
+/// With the weights of a divided commune's parts imported, a new commune's series takes its
+/// share of that commune's figures: exact decimals, no longer approximate. 00691 Phường Hà Giang 2
+/// takes part of old 00688 (divided between 00691 and 00694) and the whole of four others.
+#[tokio::test]
+async fn with_weights_imported_a_divided_communes_share_is_apportioned_exactly() {
+    let database = migrated_database().await;
+    let scratch = ansinh_tests::ScratchDir::new("commune-weights");
+    let mut csv = String::from("region,indicator,period,value\n");
+    for (code, value) in [
+        ("00688", 1000),
+        ("00691", 1),
+        ("00692", 2),
+        ("00697", 3),
+        ("00934", 4),
+    ] {
+        csv.push_str(&format!("{code},hi_treatment_visits,2024-12,{value}\n"));
+    }
+    let figures = scratch.write("communes.csv", &csv);
+    let output = ansinh_tests::import(database.url(), &["load", &figures]);
+    assert!(
+        output.status.success(),
+        "{}",
+        ansinh_tests::describe(&output)
+    );
+
+    let series = || pb::GetTimeSeriesRequest {
+        region_code: "00691".into(),
+        indicator_code: "hi_treatment_visits".into(),
+        geography_as_of: "2025-08-01".into(),
+        ..Default::default()
+    };
+    let ask = async |database_url: &str| {
+        let server = ServerProcess::start(database_url, &[]);
+        let mut statistics =
+            pb::statistics_service_client::StatisticsServiceClient::connect(server.endpoint())
+                .await
+                .unwrap();
+        statistics
+            .get_time_series(series())
+            .await
+            .unwrap()
+            .into_inner()
+    };
+    let unweighted = ask(database.url()).await;
+    assert_eq!(unweighted.points[0].value, "1010");
+    assert!(unweighted.points[0].approximate);
+
+    let weights = scratch.write(
+        "weights.csv",
+        "from_code,from_valid_from,to_code,to_valid_from,kind,weight\n\
+         00688,2008-08-01,00691,2025-07-01,split,0.25\n\
+         00688,2008-08-01,00694,2025-07-01,split,0.75\n",
+    );
+    let output = ansinh_tests::import(database.url(), &["load", &weights]);
+    assert!(
+        output.status.success(),
+        "{}",
+        ansinh_tests::describe(&output)
+    );
+    let weighted = ask(database.url()).await;
+    let point = &weighted.points[0];
+    assert_eq!(
+        point.value, "260",
+        "a quarter of 1,000 and the four whole communes' 10"
+    );
+    assert!(!point.approximate && !weighted.approximate);
+    assert_eq!(point.qualifier, pb::Qualifier::Exact as i32);
+}

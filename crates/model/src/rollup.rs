@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rust_decimal::Decimal;
 use thiserror::Error;
 
 use crate::indicator::IndicatorKind;
@@ -59,6 +60,39 @@ impl Reported {
             value: None,
             numerator: Some(numerator),
             denominator: Some(denominator),
+        }
+    }
+
+    /// The share `weight` (0 to 1) of this figure that goes with a part of a divided region:
+    /// an amount or a level scales, exactly; a ratio's parts scale and its own rate, which is
+    /// the whole region's, is dropped (the part's rate is recomputed from its parts); a
+    /// reported ratio cannot be apportioned at all.
+    pub fn apportioned(
+        self,
+        kind: IndicatorKind,
+        weight: Decimal,
+    ) -> Result<Reported, RollUpError> {
+        let scale = |quantity: Option<Quantity>| {
+            quantity
+                .map(|q| {
+                    q.value
+                        .checked_mul(weight)
+                        .map(|value| Quantity::new(value.normalize(), q.qualifier))
+                        .ok_or(ValueError::SumOverflow)
+                })
+                .transpose()
+        };
+        match kind {
+            IndicatorKind::Stock | IndicatorKind::Flow => Ok(Reported {
+                value: scale(self.value)?,
+                ..Reported::NOTHING
+            }),
+            IndicatorKind::Ratio => Ok(Reported {
+                value: None,
+                numerator: scale(self.numerator)?,
+                denominator: scale(self.denominator)?,
+            }),
+            IndicatorKind::ReportedRatio => Err(RollUpError::NotCombinable { regions: 1 }),
         }
     }
 }
@@ -260,6 +294,25 @@ pub fn combine_constituents<K: Clone + Ord>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_part_takes_its_weight_of_amounts_and_of_a_ratios_parts() {
+        let visits = Reported::of(exact("1000")).apportioned(IndicatorKind::Flow, dec("0.25"));
+        assert_eq!(visits, Ok(Reported::of(exact("250"))));
+        let rate = Reported {
+            value: Some(exact("90")),
+            ..Reported::parts(exact("900"), exact("1000"))
+        };
+        assert_eq!(
+            rate.apportioned(IndicatorKind::Ratio, dec("0.5")),
+            Ok(Reported::parts(exact("450"), exact("500")))
+        );
+        assert!(
+            Reported::of(exact("101.6"))
+                .apportioned(IndicatorKind::ReportedRatio, dec("0.5"))
+                .is_err()
+        );
+    }
     use crate::fixtures::{dec, exact, period};
     use Qualifier::{About as A, Exact as E, LessThan as L, MoreThan as M, Nearly as N};
     use rust_decimal::Decimal;

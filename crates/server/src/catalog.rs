@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ansinh_model::{
-    Catalog, IndicatorCode, IndicatorKind, Period, Quantity, Reported, RollUpError, Timing, roll_up,
+    Catalog, Decimal, IndicatorCode, IndicatorKind, Period, Quantity, Reported, RollUpError,
+    Timing, roll_up,
 };
 use ansinh_store::AsyncMysqlConnection;
 use ansinh_store::queries::{self, Figure, IndicatorRecord};
@@ -133,6 +134,15 @@ impl Subject<'_> {
             }
         }
         reported
+    }
+
+    /// The share `weight` of a divided region's figure that goes with one of its parts.
+    pub(crate) fn apportion(
+        &self,
+        reported: Reported,
+        weight: Decimal,
+    ) -> Result<Reported, RollUpError> {
+        reported.apportioned(self.kind(), weight)
     }
 
     /// One region's own figure: its value, or for a ratio without one, the rate of its parts.

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ansinh_model::{NaiveDate, RegionLevel};
+use ansinh_model::{Decimal, NaiveDate, RegionLevel};
 use diesel::prelude::*;
 use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
 
@@ -134,9 +134,12 @@ pub async fn descendants_at_level(
 pub struct Ancestor {
     /// The earlier version.
     pub region: RegionRecord,
-    /// Whether some edge on the way from it is approximate (a split): its figures stand for
-    /// the later region only approximately.
+    /// Whether some edge on the way from it is a split without a weight: its figures stand
+    /// for the later region only approximately.
     pub approximate: bool,
+    /// The share of its figures the later region takes: the product of the weights of the
+    /// splits on the way (1 through merges); `None` when a split on the way has no weight.
+    pub share: Option<Decimal>,
 }
 
 /// Every version `region_id` was made from through lineage edges, recursively (old 68, 60 and
@@ -147,13 +150,20 @@ pub async fn lineage_ancestors(
     region_id: u32,
 ) -> Result<Vec<Ancestor>, StoreError> {
     let mut found: BTreeMap<u32, Ancestor> = BTreeMap::new();
-    let mut frontier: Vec<(u32, bool)> = vec![(region_id, false)];
+    let mut frontier: Vec<(u32, bool, Option<Decimal>)> =
+        vec![(region_id, false, Some(Decimal::ONE))];
     // Bounded by the number of versions: each is expanded again only when it becomes
     // approximate, which happens at most once.
-    while let Some((id, approximate)) = frontier.pop() {
+    while let Some((id, approximate, share)) = frontier.pop() {
         let edges: Vec<LineageEdge> = lineage_predecessors(conn, id).await?;
         for edge in edges {
-            let approximate = approximate || edge.approximate || edge.kind.is_approximate();
+            let split = edge.approximate || edge.kind.is_approximate();
+            let share = if split {
+                share.zip(edge.weight).and_then(|(a, b)| a.checked_mul(b))
+            } else {
+                share
+            };
+            let approximate = approximate || (split && share.is_none());
             let ancestor_id = edge.region.id;
             if ancestor_id == region_id {
                 continue;
@@ -162,7 +172,8 @@ pub async fn lineage_ancestors(
                 Some(known) if known.approximate || !approximate => {}
                 Some(known) => {
                     known.approximate = true;
-                    frontier.push((ancestor_id, true));
+                    known.share = None;
+                    frontier.push((ancestor_id, true, None));
                 }
                 None => {
                     found.insert(
@@ -170,9 +181,10 @@ pub async fn lineage_ancestors(
                         Ancestor {
                             region: edge.region,
                             approximate,
+                            share,
                         },
                     );
-                    frontier.push((ancestor_id, approximate));
+                    frontier.push((ancestor_id, approximate, share));
                 }
             }
         }

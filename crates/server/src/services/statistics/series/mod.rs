@@ -18,8 +18,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use ansinh_model::{
-    Change, IndicatorCode, NaiveDate, Period, Quantity, RegionCode, Reported, combine_constituents,
-    series_changes_in,
+    Change, Decimal, IndicatorCode, NaiveDate, Period, Quantity, RegionCode, Reported,
+    combine_constituents, series_changes_in,
 };
 use ansinh_proto::{
     convert::{self, decimal_text},
@@ -153,6 +153,7 @@ impl Statistics {
                 let mut constituents = vec![Constituent {
                     record: region.clone(),
                     approximate: false,
+                    weight: None,
                 }];
                 let ancestors = match generation {
                     Some(generation) => generation.lineage_ancestors(&mut conn, region.id).await?,
@@ -161,6 +162,7 @@ impl Statistics {
                 constituents.extend(ancestors.iter().map(|ancestor| Constituent {
                     record: ancestor.region.clone(),
                     approximate: ancestor.approximate,
+                    weight: ancestor.share.filter(|share| *share != Decimal::ONE),
                 }));
                 (region, constituents)
             }
@@ -173,6 +175,7 @@ impl Statistics {
                     .map(|record| Constituent {
                         record,
                         approximate: false,
+                        weight: None,
                     })
                     .collect();
                 (region, constituents)
@@ -299,6 +302,10 @@ fn series_answer(
 struct Constituent {
     record: RegionRecord,
     approximate: bool,
+    /// The share of its figures that belongs to the series region, when only a known part of
+    /// it does (a divided commune whose parts' weights were imported); `None`: all of it, or an
+    /// unknown part (then `approximate`).
+    weight: Option<Decimal>,
 }
 
 /// A point of the series before changes are computed.
@@ -357,6 +364,12 @@ fn build_series(
         if !valid.contains(&own) {
             continue;
         }
+        let reported = match constituents[own].weight {
+            Some(weight) => subject
+                .apportion(reported, weight)
+                .map_err(|error| subject.roll_up_error(error))?,
+            None => reported,
+        };
         let figure = (period, &constituents[own].record.region.code, reported);
         match generations.get_mut(valid.as_slice()) {
             Some(figures) => figures.push(figure),

@@ -13,14 +13,17 @@ fn merger(split: bool) -> Vec<Constituent> {
         Constituent {
             record: region(3, "68", "2025-07-01", None),
             approximate: false,
+            weight: None,
         },
         Constituent {
             record: region(1, "68", "2008-08-01", Some("2025-06-30")),
             approximate: false,
+            weight: None,
         },
         Constituent {
             record: region(2, "60", "2008-08-01", Some("2025-06-30")),
             approximate: split,
+            weight: None,
         },
     ]
 }
@@ -183,6 +186,7 @@ fn amounts_over_periods_of_other_lengths_have_no_change() {
     let constituents = vec![Constituent {
         record: region(1, "68", "2008-08-01", Some("2025-06-30")),
         approximate: false,
+        weight: None,
     }];
     let figures = [
         figure(1, 4, "2021", quantity("2600", Qualifier::MoreThan)),

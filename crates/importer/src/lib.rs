@@ -5,6 +5,7 @@
 //! The binary `ansinh-import` (src/main.rs) is a thin command line over this library; the
 //! benchmark binary drives the same library.
 
+pub mod diff;
 pub mod kind;
 pub mod lineage;
 pub mod mapping;

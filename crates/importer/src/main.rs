@@ -99,6 +99,10 @@ struct LoadArgs {
     /// Validate and report what would change; write nothing but the ledger entry.
     #[arg(long, env = "ANSINH_IMPORT_DRY_RUN")]
     dry_run: bool,
+    /// With --dry-run: list the rows that would change — up to 20 updates (stored figure ->
+    /// new one) and 20 inserts, and how many more — on stdout and in --summary-json.
+    #[arg(long, env = "ANSINH_IMPORT_DIFF", requires = "dry_run")]
+    diff: bool,
     /// How numbers are written: plain (1229935, 94.56), en (1,229,935) or vi (1.229.935, 94,56).
     #[arg(long, env = "ANSINH_IMPORT_NUMBER_LOCALE", default_value = "plain")]
     number_locale: NumberLocale,
@@ -320,6 +324,7 @@ async fn load(url: String, args: LoadArgs, timeouts: Timeouts) -> anyhow::Result
         mapping,
         locale: args.number_locale,
         dry_run: args.dry_run,
+        diff: args.diff,
         operator,
         timeouts,
     };
@@ -435,6 +440,9 @@ fn xlsx_mapping(args: &LoadArgs) -> Result<Option<&'static Mapping>, String> {
 }
 
 fn print_summary(outcome: &Outcome, elapsed: Duration) {
+    if let Some(diff) = &outcome.diff {
+        print!("{diff}");
+    }
     let rows: u64 = outcome.files.iter().map(|f| f.rows).sum();
     let verb = if outcome.dry_run { "would be " } else { "" };
     println!(

@@ -299,6 +299,13 @@ impl Reference {
         self.sources.get(name).copied()
     }
 
+    /// The name of the source stored as `id`. A search: only for the few rows a message shows.
+    pub fn source_name(&self, id: SourceId) -> Option<&str> {
+        self.sources
+            .iter()
+            .find_map(|(name, &known)| (known == id).then_some(name.as_str()))
+    }
+
     /// Every stored version of `code`, oldest first.
     pub fn region_versions(&self, code: &str) -> &[KnownRegion] {
         self.regions.get(code).map_or(&[], Vec::as_slice)

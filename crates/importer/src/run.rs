@@ -19,6 +19,7 @@ use ansinh_store::{AsyncMysqlConnection, StoreError};
 use diesel_async::SimpleAsyncConnection;
 use serde::Serialize;
 
+use crate::diff::Diff;
 use crate::kind::Kind;
 use crate::lineage::RunLineage;
 use crate::problem::Problem;
@@ -39,6 +40,8 @@ pub struct LoadOptions {
     pub mapping: Option<&'static crate::mapping::Mapping>,
     pub locale: NumberLocale,
     pub dry_run: bool,
+    /// Also list the rows that change (see [`crate::diff`]); only with `dry_run`.
+    pub diff: bool,
     pub operator: String,
     /// How long to wait for the database.
     pub timeouts: Timeouts,
@@ -66,6 +69,9 @@ pub struct Outcome {
     pub rejected: u64,
     pub files: Vec<FileSummary>,
     pub problems: Vec<Problem>,
+    /// The rows a dry run asked for them would change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<Diff>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -100,6 +106,12 @@ struct FileInfo {
 pub async fn load(options: &LoadOptions, progress: Arc<Progress>) -> Result<Outcome, RunError> {
     if options.files.is_empty() {
         return Err(RunError::Usage("no input files given".to_owned()));
+    }
+    if options.diff && !options.dry_run {
+        // A real run's changes are in the ledger and the history tables already.
+        return Err(RunError::Usage(
+            "--diff lists what a dry run would change; give --dry-run too".to_owned(),
+        ));
     }
     if options.files.len() > usize::from(u16::MAX) {
         return Err(RunError::Usage(
@@ -254,6 +266,7 @@ async fn db_run(
 ) -> Result<Outcome, RunError> {
     let mut file_rows: BTreeMap<u16, u64> = BTreeMap::new();
     let mut sessions = Vec::new();
+    let mut diff = None;
     // A statement that outlasts its timeout ends the data transaction: its connections are
     // dropped, and their sessions ended (below), so the server rolls it back.
     let result = options
@@ -269,6 +282,7 @@ async fn db_run(
                 &mut problems,
                 &mut file_rows,
                 &mut sessions,
+                &mut diff,
             ),
         )
         .await;
@@ -296,6 +310,7 @@ async fn db_run(
             })
             .collect(),
         problems: Vec::new(),
+        diff: None,
         message: None,
     };
     let (status, counts) = match &result {
@@ -321,6 +336,9 @@ async fn db_run(
         }
     };
     outcome.status = status.as_str();
+    if status == ImportRunStatus::DryRun {
+        outcome.diff = diff;
+    }
     outcome.inserted = counts.inserted;
     outcome.updated = counts.updated;
     outcome.unchanged = counts.unchanged;
@@ -427,6 +445,7 @@ async fn run_data(
     problems: &mut Vec<Problem>,
     file_rows: &mut BTreeMap<u16, u64>,
     sessions: &mut Vec<u64>,
+    diff: &mut Option<Diff>,
 ) -> Result<RunCounts, RunError> {
     let buffers = InfileBuffers::default();
     let url = &options.database_url;
@@ -509,8 +528,12 @@ async fn run_data(
                 Arc::clone(&progress),
                 problems,
                 file_rows,
+                options.diff,
             )
             .await?;
+            if let Some(found) = c.diff {
+                diff.get_or_insert_with(Diff::default).absorb(found);
+            }
             counts.inserted += c.inserted;
             counts.updated += c.updated;
             counts.unchanged += c.unchanged;

@@ -16,11 +16,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ansinh_model::{NumberLocale, Period};
+use ansinh_model::{NumberLocale, Qualifier};
 use ansinh_store::AsyncMysqlConnection;
 use ansinh_store::import::{self as db, InfileBuffers, KeyRange, SeriesTable};
 use tokio::sync::mpsc;
 
+use crate::diff::{Diff, DiffKey, Figure, Insert, Update, period_text};
 use crate::kind::Kind;
 use crate::problem::Problem;
 use crate::read::source::Source;
@@ -64,11 +65,13 @@ pub struct Progress {
     pub total_bytes: AtomicU64,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct SeriesCounts {
     pub inserted: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// The rows that change, when the run was asked for them.
+    pub diff: Option<Diff>,
 }
 
 /// What the reader sends.
@@ -255,6 +258,7 @@ pub async fn load(
     progress: Arc<Progress>,
     problems: &mut Vec<Problem>,
     file_rows: &mut BTreeMap<u16, u64>,
+    diff: bool,
 ) -> Result<SeriesCounts, ansinh_store::StoreError> {
     let table = match kind {
         Kind::Targets => SeriesTable::Targets,
@@ -278,7 +282,7 @@ pub async fn load(
         std::thread::spawn(move || read_files(&files, kind, &reference, locale, &progress, &tx))
     };
 
-    let mut state = Comparer::new(table, &reference, labels, into_empty);
+    let mut state = Comparer::new(table, &reference, labels, into_empty, diff);
     let mut writer = Writer::new(table, Arc::clone(&reference));
     let mut pending: Option<Verdict> = None;
     loop {
@@ -305,7 +309,7 @@ pub async fn load(
                     "ROLLBACK TO SAVEPOINT ansinh_series",
                 )
                 .await?;
-                state = Comparer::new(table, &reference, labels, into_empty);
+                state = Comparer::new(table, &reference, labels, into_empty, diff);
                 writer = Writer::new(table, Arc::clone(&reference));
                 pending = None;
             }
@@ -338,6 +342,7 @@ pub async fn load(
         inserted: writer.inserted,
         updated: writer.changed,
         unchanged: state.unchanged,
+        diff: state.diff,
     })
 }
 
@@ -404,6 +409,8 @@ struct Comparer<'a> {
     all_new: bool,
     unchanged: u64,
     conflicts: Vec<Problem>,
+    /// The rows that change, compared with what is stored; `None` unless asked for.
+    diff: Option<Diff>,
     text: Vec<u8>,
 }
 
@@ -413,6 +420,7 @@ impl<'a> Comparer<'a> {
         reference: &'a Reference,
         labels: &'a [Arc<str>],
         all_new: bool,
+        diff: bool,
     ) -> Self {
         Self {
             table,
@@ -421,8 +429,56 @@ impl<'a> Comparer<'a> {
             all_new,
             unchanged: 0,
             conflicts: Vec::new(),
+            diff: diff.then(Diff::default),
             text: Vec::new(),
         }
+    }
+
+    /// Lists `row` among the diff's inserts, when a diff is kept and has room.
+    fn note_insert(&mut self, row: &SeriesRow) {
+        let targets = self.table == SeriesTable::Targets;
+        if let Some(diff) = &mut self.diff
+            && diff.lists_insert()
+        {
+            diff.inserts.push(Insert {
+                key: DiffKey::new(targets, &row.key, self.reference),
+                new: Figure::new_row(targets, row),
+            });
+        }
+    }
+
+    /// Lists `row` among the diff's updates, beside `stored`, when a diff is kept and has room.
+    fn note_update(
+        &mut self,
+        row: &SeriesRow,
+        stored: &db::StoredSeriesRow,
+    ) -> Result<(), ansinh_store::StoreError> {
+        let targets = self.table == SeriesTable::Targets;
+        if let Some(diff) = &mut self.diff
+            && diff.lists_update()
+        {
+            let qualifier = Qualifier::from_code(stored.qualifier).ok_or_else(|| {
+                ansinh_store::StoreError::Corrupt(format!(
+                    "qualifier code {} is not known",
+                    stored.qualifier
+                ))
+            })?;
+            let source = stored
+                .source_id
+                .map(|id| self.reference.source_name(id).unwrap_or("?").to_owned());
+            diff.updates.push(Update {
+                key: DiffKey::new(targets, &row.key, self.reference),
+                old: Figure::new(
+                    targets,
+                    stored.decimal()?,
+                    qualifier,
+                    source,
+                    stored.note.clone(),
+                ),
+                new: Figure::new_row(targets, row),
+            });
+        }
+        Ok(())
     }
 
     fn source_id(&self, row: &SeriesRow) -> Result<Option<u32>, ()> {
@@ -458,10 +514,7 @@ impl<'a> Comparer<'a> {
     }
 
     fn conflict(&mut self, first: &SeriesRow, second: &SeriesRow) {
-        let period = Period::from_bounds(first.key.start, first.key.end).map_or_else(
-            |_| format!("{}/{}", first.key.start, first.key.end),
-            |p| p.to_string(),
-        );
+        let period = period_text(&first.key);
         let what = format!(
             "region {}, indicator {}, period {period}; a stock's period is the day it ends",
             self.reference.region_code(first.key.region).unwrap_or("?"),
@@ -501,6 +554,7 @@ impl<'a> Comparer<'a> {
             let new = chunk
                 .into_iter()
                 .map(|row| {
+                    self.note_insert(&row);
                     let digest = self.digest(&row);
                     Digested { row, digest }
                 })
@@ -526,8 +580,12 @@ impl<'a> Comparer<'a> {
             .zip(digests)
             .map(|(row, digest)| Digested { row, digest });
         if stored.count == 0 {
+            let new: Vec<Digested> = rows.collect();
+            for digested in &new {
+                self.note_insert(&digested.row);
+            }
             return Ok(Verdict {
-                new: rows.collect(),
+                new,
                 changed: Vec::new(),
             });
         }
@@ -566,10 +624,14 @@ impl<'a> Comparer<'a> {
                     if same {
                         self.unchanged += 1;
                     } else {
+                        self.note_update(row, s)?;
                         verdict.changed.push(digested);
                     }
                 }
-                _ => verdict.new.push(digested),
+                _ => {
+                    self.note_insert(row);
+                    verdict.new.push(digested);
+                }
             }
         }
         Ok(verdict)

@@ -29,6 +29,7 @@ async fn load(db: &TestDatabase, name: &str, rows: &str) -> Outcome {
         mapping: None,
         locale: NumberLocale::Plain,
         dry_run: false,
+        diff: false,
         operator: "test".to_owned(),
         timeouts: Timeouts::default(),
     };

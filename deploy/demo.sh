@@ -49,7 +49,9 @@ fi
 
 server_url=$(deploy/local-db.sh)
 database=${ANSINH_DEMO_DATABASE:-ansinh_demo}
-export DATABASE_URL="$server_url/$database"
+# The database goes before any options of the server's URL (`...:3306?prefer_socket=false`).
+server_base=${server_url%%\?*}
+export DATABASE_URL="${server_base%/}/$database${server_url#"$server_base"}"
 log_dir=.tmp/demo
 log=$log_dir/server.log
 mkdir -p "$log_dir"

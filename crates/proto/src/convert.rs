@@ -14,6 +14,12 @@ use ansinh_model::{
 
 use crate::pb;
 
+/// A moment of the ledger (stored in UTC) as RFC 3339 with microseconds: `2025-06-01T02:03:04.000005Z`.
+pub fn timestamp_text(time: chrono::NaiveDateTime) -> String {
+    time.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 /// An ISO `YYYY-MM-DD` date.
 pub fn date_text(date: NaiveDate) -> String {
     // The ISO form is NaiveDate's Display. A time series answer holds hundreds of dates, and

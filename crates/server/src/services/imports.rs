@@ -1,12 +1,12 @@
 //! ImportService: the import ledger, newest run first. The ledger is written by ansinh-import;
 //! this service only reads it.
 
-use ansinh_proto::pb;
+use ansinh_proto::{convert::timestamp_text, pb};
 use ansinh_store::{
     models::ImportRunStatus,
     queries::{self, ImportRunRecord},
 };
-use chrono::NaiveDateTime;
+
 use tonic::{Request, Response, Status};
 
 use crate::{
@@ -30,12 +30,6 @@ impl Imports {
     }
 }
 
-/// Ledger times are stored in UTC.
-fn rfc3339(time: NaiveDateTime) -> String {
-    time.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
 fn status(text: &str) -> pb::ImportRunStatus {
     match text.parse::<ImportRunStatus>() {
         Ok(ImportRunStatus::Running) => pb::ImportRunStatus::Running,
@@ -52,8 +46,8 @@ fn to_pb(record: ImportRunRecord) -> pb::ImportRun {
     let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     pb::ImportRun {
         id: run.id.to_string(),
-        started_at: rfc3339(run.started_at),
-        finished_at: run.finished_at.map(rfc3339).unwrap_or_default(),
+        started_at: timestamp_text(run.started_at),
+        finished_at: run.finished_at.map(timestamp_text).unwrap_or_default(),
         operator: run.operator,
         status: status(&run.status).into(),
         files: record

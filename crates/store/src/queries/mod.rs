@@ -6,6 +6,7 @@
 //! `ansinh-model`, because callers need both: the id to join further, the domain value to
 //! apply rules and to answer clients.
 
+pub mod history;
 pub mod import_runs;
 pub mod indicators;
 pub mod observations;
@@ -13,6 +14,7 @@ pub mod region_tree;
 pub mod regions;
 pub mod targets;
 
+pub use history::{ObservationVersion, observation_versions};
 pub use import_runs::{ImportRunRecord, import_run, latest_committed_run, list_import_runs};
 pub use indicators::{IndicatorRecord, indicator_by_code, list_indicators};
 pub use observations::{

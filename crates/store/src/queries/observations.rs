@@ -272,7 +272,7 @@ fn to_observation(
 }
 
 /// The stored qualifier code as a domain value.
-fn qualifier(code: u8) -> Result<Qualifier, String> {
+pub(crate) fn qualifier(code: u8) -> Result<Qualifier, String> {
     Qualifier::from_code(code).ok_or_else(|| format!("qualifier code {code} is not one of 0..=4"))
 }
 

@@ -17,12 +17,13 @@
 //!   every point is in the same boundaries, so changes run over the whole series (`series`).
 //!
 //! One module per question: `listing` (ListObservations, ExportObservations), `series`,
-//! `rollup` (Aggregate), `ranking`, `attainment`, `summary`. The handlers here only read the
-//! request and hand its query to them.
+//! `rollup` (Aggregate), `ranking`, `attainment`, `summary`, `history` (GetObservationHistory).
+//! The handlers here only read the request and hand its query to them.
 
 mod attainment;
 #[cfg(test)]
 mod fixtures;
+mod history;
 mod listing;
 mod ranking;
 mod regions;
@@ -121,5 +122,14 @@ impl pb::statistics_service_server::StatisticsService for Statistics {
     ) -> Result<Response<pb::GetRegionSummaryResponse>, Status> {
         let query = summary::SummaryQuery::read(request.get_ref())?;
         Ok(Response::new(self.summary(query).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(region.code = %request.get_ref().region_code, indicator.code = %request.get_ref().indicator_code))]
+    async fn get_observation_history(
+        &self,
+        request: Request<pb::GetObservationHistoryRequest>,
+    ) -> Result<Response<pb::GetObservationHistoryResponse>, Status> {
+        let query = history::HistoryQuery::read(request.get_ref())?;
+        Ok(Response::new(self.history(query).await?))
     }
 }

@@ -291,10 +291,6 @@ impl Reference {
         })
     }
 
-    pub fn region_count(&self) -> usize {
-        self.regions.values().map(Vec::len).sum()
-    }
-
     pub fn source(&self, name: &str) -> Option<SourceId> {
         self.sources.get(name).copied()
     }

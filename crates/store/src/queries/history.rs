@@ -3,8 +3,6 @@
 //! replaced it. The importer keeps a replaced value in `observation_history` in the same
 //! transaction that replaces it, so the versions are complete from the first run on.
 
-use std::collections::HashMap;
-
 use ansinh_model::{Period, Quantity};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -44,77 +42,76 @@ pub async fn observation_versions(
     indicator_id: u32,
     period: Period,
 ) -> Result<Vec<ObservationVersion>, StoreError> {
-    let current: Vec<Stored> = observations::table
+    let current: Vec<(Stored, Option<NaiveDateTime>)> = observations::table
         .left_join(sources::table.on(sources::id.nullable().eq(observations::source_id)))
+        .left_join(import_runs::table.on(import_runs::id.eq(observations::import_run_id)))
         .filter(observations::region_id.eq(region_id))
         .filter(observations::indicator_id.eq(indicator_id))
         .filter(observations::period_end.eq(period.end()))
         .filter(observations::period_start.eq(period.start()))
         .select((
-            observations::value,
-            observations::qualifier,
-            sources::name.nullable(),
-            observations::note,
-            observations::import_run_id,
-        ))
-        .load(conn)
-        .await?;
-    let replaced: Vec<(Stored, u64, NaiveDateTime)> = observation_history::table
-        .left_join(sources::table.on(sources::id.nullable().eq(observation_history::source_id)))
-        .filter(observation_history::region_id.eq(region_id))
-        .filter(observation_history::indicator_id.eq(indicator_id))
-        .filter(observation_history::period_end.eq(period.end()))
-        .filter(observation_history::period_start.eq(period.start()))
-        .order((
-            observation_history::replaced_by_run_id.desc(),
-            observation_history::id.desc(),
-        ))
-        .select((
             (
-                observation_history::value,
-                observation_history::qualifier,
+                observations::value,
+                observations::qualifier,
                 sources::name.nullable(),
-                observation_history::note,
-                observation_history::set_by_run_id,
+                observations::note,
+                observations::import_run_id,
             ),
-            observation_history::replaced_by_run_id,
-            observation_history::replaced_at,
+            import_runs::finished_at.nullable(),
         ))
         .load(conn)
         .await?;
-    let rows: Vec<(Stored, Option<(u64, NaiveDateTime)>)> = current
+    let replaced: Vec<(Stored, Option<NaiveDateTime>, u64, NaiveDateTime)> =
+        observation_history::table
+            .left_join(sources::table.on(sources::id.nullable().eq(observation_history::source_id)))
+            .left_join(
+                import_runs::table.on(import_runs::id.eq(observation_history::set_by_run_id)),
+            )
+            .filter(observation_history::region_id.eq(region_id))
+            .filter(observation_history::indicator_id.eq(indicator_id))
+            .filter(observation_history::period_end.eq(period.end()))
+            .filter(observation_history::period_start.eq(period.start()))
+            .order((
+                observation_history::replaced_by_run_id.desc(),
+                observation_history::id.desc(),
+            ))
+            .select((
+                (
+                    observation_history::value,
+                    observation_history::qualifier,
+                    sources::name.nullable(),
+                    observation_history::note,
+                    observation_history::set_by_run_id,
+                ),
+                import_runs::finished_at.nullable(),
+                observation_history::replaced_by_run_id,
+                observation_history::replaced_at,
+            ))
+            .load(conn)
+            .await?;
+    let rows = current
         .into_iter()
-        .map(|stored| (stored, None))
+        .map(|(stored, set_at)| (stored, set_at, None))
         .chain(
             replaced
                 .into_iter()
-                .map(|(stored, run, at)| (stored, Some((run, at)))),
-        )
-        .collect();
-    let run_ids: Vec<u64> = rows.iter().map(|(stored, _)| stored.4).collect();
-    let finished: HashMap<u64, Option<NaiveDateTime>> = import_runs::table
-        .filter(import_runs::id.eq_any(&run_ids))
-        .select((import_runs::id, import_runs::finished_at))
-        .load::<(u64, Option<NaiveDateTime>)>(conn)
-        .await?
-        .into_iter()
-        .collect();
-    rows.into_iter()
-        .map(|((value, code, source, note, set_by_run_id), replaced)| {
-            let qualifier = qualifier(code).map_err(|what| {
-                StoreError::Corrupt(format!(
-                    "a version of region id {region_id} indicator id {indicator_id} for {period}: {what}"
-                ))
-            })?;
-            Ok(ObservationVersion {
-                value: Quantity::new(value.0, qualifier),
-                source,
-                note,
-                set_by_run_id,
-                set_at: finished.get(&set_by_run_id).copied().flatten(),
-                replaced_by_run_id: replaced.map(|(run, _)| run),
-                replaced_at: replaced.map(|(_, at)| at),
-            })
+                .map(|(stored, set_at, run, at)| (stored, set_at, Some((run, at)))),
+        );
+    rows.map(|((value, code, source, note, set_by_run_id), set_at, replaced)| {
+        let qualifier = qualifier(code).map_err(|what| {
+            StoreError::Corrupt(format!(
+                "a version of region id {region_id} indicator id {indicator_id} for {period}: {what}"
+            ))
+        })?;
+        Ok(ObservationVersion {
+            value: Quantity::new(value.0, qualifier),
+            source,
+            note,
+            set_by_run_id,
+            set_at,
+            replaced_by_run_id: replaced.map(|(run, _)| run),
+            replaced_at: replaced.map(|(_, at)| at),
         })
-        .collect()
+    })
+    .collect()
 }

@@ -52,19 +52,31 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Makes a FIFO at `path` and writes `contents` into it from a thread, once a reader opens it.
-fn fifo_with(path: &std::path::Path, contents: &'static str) -> std::thread::JoinHandle<()> {
+/// Runs `ansinh-import load FIFO` within [`LIMIT`], with a FIFO made at `path` into which a
+/// thread writes `contents` once the importer opens it.
+fn load_fifo(database_url: &str, path: &std::path::Path, contents: &'static str) -> Output {
     let made = Command::new("mkfifo")
         .arg(path)
         .output()
         .expect("running mkfifo");
     assert!(made.status.success(), "mkfifo: {}", describe(&made));
-    let path = path.to_path_buf();
+    let fifo = path.to_path_buf();
     // Opening for writing waits for a reader; if the importer never opens the FIFO, this
     // thread waits with it and the test fails on the importer's time limit.
-    std::thread::spawn(move || {
-        std::fs::write(&path, contents).expect("writing into the FIFO");
-    })
+    let writer = std::thread::spawn(move || {
+        std::fs::write(&fifo, contents).expect("writing into the FIFO");
+    });
+    let out = output_within(
+        Command::new(binary("ansinh-import"))
+            .args(["load", path.to_str().expect("a UTF-8 path")])
+            .env("DATABASE_URL", database_url),
+        LIMIT,
+    );
+    // A run that failed may never have opened the FIFO, and its writer would wait for ever.
+    if out.status.code() == Some(0) {
+        writer.join().expect("the FIFO's writer");
+    }
+    out
 }
 
 /// Runs `ansinh-import` with `args`, `input` on its standard input (a pipe), within `limit`.
@@ -119,15 +131,8 @@ async fn a_fifo_lands_the_same_rows_as_the_regular_file_and_has_its_digest() {
     let db = migrated_database().await;
     let dir = ScratchDir::new("pipes-fifo");
     let fifo = dir.0.join("observations.csv");
-    let writer = fifo_with(&fifo, OBSERVATIONS);
-    let out = output_within(
-        Command::new(binary("ansinh-import"))
-            .args(["load", fifo.to_str().expect("a UTF-8 path")])
-            .env("DATABASE_URL", db.url()),
-        LIMIT,
-    );
+    let out = load_fifo(db.url(), &fifo, OBSERVATIONS);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    writer.join().expect("the FIFO's writer");
     assert!(
         stdout(&out).contains("3 inserted, 0 updated, 0 unchanged, 0 rejected"),
         "{}",
@@ -158,15 +163,8 @@ async fn a_jsonl_fifo_whose_kind_comes_from_its_first_line_is_read_whole() {
     let db = migrated_database().await;
     let dir = ScratchDir::new("pipes-fifo-jsonl");
     let fifo = dir.0.join("observations.jsonl");
-    let writer = fifo_with(&fifo, OBSERVATIONS_JSONL);
-    let out = output_within(
-        Command::new(binary("ansinh-import"))
-            .args(["load", fifo.to_str().expect("a UTF-8 path")])
-            .env("DATABASE_URL", db.url()),
-        LIMIT,
-    );
+    let out = load_fifo(db.url(), &fifo, OBSERVATIONS_JSONL);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    writer.join().expect("the FIFO's writer");
     assert!(
         stdout(&out).contains("2 inserted, 0 updated, 0 unchanged, 0 rejected"),
         "{}",

@@ -89,15 +89,16 @@ impl<Id: Copy + Eq + Hash + Ord> LineageGraph<Id> {
                 let Some(valid) = validity(step.region) else {
                     continue;
                 };
-                let edges = if valid.contains(day) {
+                if valid.contains(day) {
                     merge_into(&mut reached, step);
                     continue;
-                } else if day < valid.from {
+                }
+                let backwards = day < valid.from;
+                let edges = if backwards {
                     self.predecessors.get(&step.region)
                 } else {
                     self.successors.get(&step.region)
                 };
-                let backwards = day < valid.from;
                 for link in edges.into_iter().flatten() {
                     next.push(step.through(link, backwards));
                 }

@@ -294,6 +294,8 @@ pub fn combine_constituents<K: Clone + Ord>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{dec, exact, period};
+    use Qualifier::{About as A, Exact as E, LessThan as L, MoreThan as M, Nearly as N};
 
     #[test]
     fn a_part_takes_its_weight_of_amounts_and_of_a_ratios_parts() {
@@ -313,9 +315,6 @@ mod tests {
                 .is_err()
         );
     }
-    use crate::fixtures::{dec, exact, period};
-    use Qualifier::{About as A, Exact as E, LessThan as L, MoreThan as M, Nearly as N};
-    use rust_decimal::Decimal;
 
     fn qualified(text: &str, qualifier: Qualifier) -> Quantity {
         Quantity::new(dec(text), qualifier)

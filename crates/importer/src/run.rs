@@ -569,11 +569,6 @@ pub async fn load_reference(conn: &mut AsyncMysqlConnection) -> Result<Reference
     let mut reference =
         Reference::with_indicators(indicators.into_iter().map(|r| (r.id, r.indicator)))
             .map_err(|e| StoreError::Corrupt(format!("the indicator catalog: {e}")))?;
-    let mut names: std::collections::HashMap<u32, String> =
-        ansinh_store::queries::regions::region_names(conn)
-            .await?
-            .into_iter()
-            .collect();
     for region in db::load_regions(conn).await? {
         let code = RegionCode::parse(&region.code).map_err(|e| {
             StoreError::Corrupt(format!("region {} (id {}): {e}", region.code, region.id))
@@ -588,7 +583,7 @@ pub async fn load_reference(conn: &mut AsyncMysqlConnection) -> Result<Reference
             id: region.id,
             code,
             level,
-            name: names.remove(&region.id).unwrap_or_default().into(),
+            name: region.name.into(),
             validity,
         });
     }

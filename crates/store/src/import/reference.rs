@@ -15,12 +15,14 @@ pub use crate::reference::write::Written;
 use crate::reference::write::write_one;
 use crate::schema::{region_members, regions, sources};
 
-/// A region version as the importer resolves codes: id, code, level and validity.
+/// A region version as the importer resolves codes: id, code, level, name (for the messages
+/// that point a person to it) and validity.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct StoredRegion {
     pub id: u32,
     pub code: String,
     pub level: String,
+    pub name: String,
     pub valid_from: NaiveDate,
     pub valid_to: Option<NaiveDate>,
 }
@@ -31,6 +33,7 @@ pub async fn load_regions(conn: &mut AsyncMysqlConnection) -> Result<Vec<StoredR
             regions::id,
             regions::code,
             regions::level,
+            regions::name,
             regions::valid_from,
             regions::valid_to,
         ))

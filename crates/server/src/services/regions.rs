@@ -8,6 +8,7 @@ use ansinh_proto::{
     convert::{decimal_text, region_level},
     pb,
 };
+use ansinh_store::AsyncMysqlConnection;
 use ansinh_store::queries::{self, RegionCursor, RegionFilter, RegionRecord};
 use tonic::{Request, Response, Status};
 
@@ -65,9 +66,8 @@ impl VersionQuery {
         violations.finish_with(|| Some(Self { code: code?, as_of }))
     }
 
-    async fn version(&self, db: &Db) -> Result<RegionRecord, ApiError> {
-        let mut conn = db.conn().await?;
-        queries::region_at(&mut conn, &self.code, self.as_of)
+    async fn version(&self, conn: &mut AsyncMysqlConnection) -> Result<RegionRecord, ApiError> {
+        queries::region_at(conn, &self.code, self.as_of)
             .await?
             .ok_or_else(|| ApiError::not_valid(&self.code, self.as_of))
     }
@@ -209,7 +209,8 @@ impl pb::region_service_server::RegionService for Regions {
         request: Request<pb::GetRegionRequest>,
     ) -> Result<Response<pb::Region>, Status> {
         let query = VersionQuery::read(&request.get_ref().code, &request.get_ref().as_of)?;
-        let record = query.version(&self.db).await?;
+        let mut conn = self.db.conn().await?;
+        let record = query.version(&mut conn).await?;
         Ok(Response::new(pb::Region::from(&record.region)))
     }
 
@@ -304,8 +305,8 @@ impl pb::region_service_server::RegionService for Regions {
         request: Request<pb::GetRegionLineageRequest>,
     ) -> Result<Response<pb::GetRegionLineageResponse>, Status> {
         let query = VersionQuery::read(&request.get_ref().code, &request.get_ref().as_of)?;
-        let record = query.version(&self.db).await?;
         let mut conn = self.db.conn().await?;
+        let record = query.version(&mut conn).await?;
         let predecessors = queries::lineage_predecessors(&mut conn, record.id)
             .await
             .map_err(ApiError::from)?;

@@ -314,17 +314,18 @@ async fn db_run(
         message: None,
     };
     let (status, counts) = match &result {
-        Ok(counts) if !problems.is_empty() => {
+        Ok(_) if !problems.is_empty() => {
             let rejected = problems
                 .iter()
                 .map(|p| (p.file.clone(), p.line))
                 .collect::<std::collections::BTreeSet<_>>()
                 .len() as u64;
+            // A rejected run changed nothing; report what it found.
             (
                 ImportRunStatus::Rejected,
                 RunCounts {
                     rejected,
-                    ..*counts
+                    ..RunCounts::default()
                 },
             )
         }
@@ -343,18 +344,6 @@ async fn db_run(
     outcome.updated = counts.updated;
     outcome.unchanged = counts.unchanged;
     outcome.rejected = counts.rejected;
-    if status == ImportRunStatus::Rejected {
-        // A rejected run changed nothing; report what it found.
-        outcome.inserted = 0;
-        outcome.updated = 0;
-        outcome.unchanged = 0;
-    }
-    let ledger_counts = RunCounts {
-        inserted: outcome.inserted,
-        updated: outcome.updated,
-        unchanged: outcome.unchanged,
-        rejected: outcome.rejected,
-    };
     let rejections: Vec<NewImportRunRejection<'_>> = problems
         .iter()
         .enumerate()
@@ -392,15 +381,8 @@ async fn db_run(
                 )
             });
         }
-        let finished = db::finish_run(
-            ledger,
-            run_id,
-            status,
-            ledger_counts,
-            message.as_deref(),
-            &rows,
-        )
-        .await;
+        let finished =
+            db::finish_run(ledger, run_id, status, counts, message.as_deref(), &rows).await;
         if let Err(e) = finished {
             log_ledger_failure(run_id, "could not finish the ledger entry", &e);
         }

@@ -26,6 +26,19 @@ pub fn seed_attainment_request() -> ansinh_proto::pb::GetTargetAttainmentRequest
     }
 }
 
+/// The other seed question: the provinces ranked by social insurance coverage in 2024, with
+/// the nation's own figure as the reference (Lâm Đồng's 17.1% against the national 42.71% in
+/// the sample).
+pub fn seed_ranking_request() -> ansinh_proto::pb::RankRegionsRequest {
+    ansinh_proto::pb::RankRegionsRequest {
+        parent_code: "VN".into(),
+        level: ansinh_proto::pb::RegionLevel::Province as i32,
+        indicator_code: "si_coverage_rate".into(),
+        period: "2024".into(),
+        ..Default::default()
+    }
+}
+
 /// The workspace root, for sample files.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

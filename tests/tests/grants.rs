@@ -15,7 +15,8 @@ use ansinh_proto::pb::{
     statistics_service_client::StatisticsServiceClient,
 };
 use ansinh_tests::{
-    ServerProcess, TestDatabase, describe, import, seed_attainment_request, workspace_root,
+    ServerProcess, TestDatabase, describe, import, seed_attainment_request, seed_ranking_request,
+    workspace_root,
 };
 use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
@@ -241,13 +242,7 @@ async fn each_database_user_can_do_its_job_and_nothing_more() {
         "94.56 % against a target of 93.65 %"
     );
     let ranking = statistics
-        .rank_regions(pb::RankRegionsRequest {
-            parent_code: "VN".into(),
-            level: pb::RegionLevel::Province as i32,
-            indicator_code: "si_coverage_rate".into(),
-            period: "2024".into(),
-            ..Default::default()
-        })
+        .rank_regions(seed_ranking_request())
         .await
         .expect("RankRegions as the read-only user")
         .into_inner();

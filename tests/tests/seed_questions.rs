@@ -5,7 +5,10 @@
 //! test adds figures of its own, marked as synthetic, for a case no report has.
 
 use ansinh_proto::pb::{self, statistics_service_client::StatisticsServiceClient};
-use ansinh_tests::{ScratchDir, ServerProcess, TestDatabase, describe, import, sample_database};
+use ansinh_tests::{
+    ScratchDir, ServerProcess, TestDatabase, describe, import, sample_database,
+    seed_ranking_request,
+};
 use tonic::transport::Channel;
 
 /// The sample database and a server on it.
@@ -111,13 +114,7 @@ async fn lam_dong_2024_coverage_against_its_targets_and_the_nation() {
     // "Still much lower than the national average": the provinces under the nation, with the
     // nation's own figure as the reference.
     let ranking = client
-        .rank_regions(pb::RankRegionsRequest {
-            parent_code: "VN".into(),
-            level: pb::RegionLevel::Province as i32,
-            indicator_code: "si_coverage_rate".into(),
-            period: "2024".into(),
-            ..Default::default()
-        })
+        .rank_regions(seed_ranking_request())
         .await
         .expect("RankRegions")
         .into_inner();

@@ -7,7 +7,9 @@
 use std::path::PathBuf;
 
 use ansinh_proto::pb::{self, statistics_service_client::StatisticsServiceClient};
-use ansinh_tests::{ServerProcess, TestDatabase, describe, import, migrated_database};
+use ansinh_tests::{
+    ServerProcess, TestDatabase, describe, import, migrated_database, seed_ranking_request,
+};
 use tonic::{Code, transport::Channel};
 use tonic_types::StatusExt;
 
@@ -392,13 +394,7 @@ async fn rankings_and_roll_ups_cover_the_children_of_a_parent() {
 
     // "17.1% against the national 42.71%."
     let ranking = client
-        .rank_regions(pb::RankRegionsRequest {
-            parent_code: "VN".into(),
-            level: pb::RegionLevel::Province as i32,
-            indicator_code: "si_coverage_rate".into(),
-            period: "2024".into(),
-            ..Default::default()
-        })
+        .rank_regions(seed_ranking_request())
         .await
         .unwrap()
         .into_inner();
@@ -432,12 +428,9 @@ async fn rankings_and_roll_ups_cover_the_children_of_a_parent() {
 
     let limited = client
         .rank_regions(pb::RankRegionsRequest {
-            parent_code: "VN".into(),
-            level: pb::RegionLevel::Province as i32,
-            indicator_code: "si_coverage_rate".into(),
-            period: "2024".into(),
             ascending: true,
             limit: 2,
+            ..seed_ranking_request()
         })
         .await
         .unwrap()

@@ -11,6 +11,7 @@ mod regions;
 mod schema;
 mod statistics;
 
+use ansinh_model::fixtures::date;
 use ansinh_store::AsyncMysqlConnection;
 use ansinh_test_db::TestDatabase;
 
@@ -32,5 +33,3 @@ async fn with_reference_data() -> (TestDatabase, AsyncMysqlConnection) {
         .unwrap();
     (db, conn)
 }
-
-use ansinh_model::fixtures::date;

@@ -132,16 +132,7 @@ impl Seek for Reader {
 /// The digest of everything `file` holds, read in pieces.
 fn hash(mut file: File) -> io::Result<FileDigest> {
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
+    let size = io::copy(&mut file, &mut hasher)?;
     Ok(FileDigest {
         sha256: hex(&hasher.finalize()),
         size,

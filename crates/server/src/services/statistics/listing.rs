@@ -20,7 +20,8 @@ use tracing::Instrument;
 
 use super::Statistics;
 use super::regions::{region_message, versions_of};
-use crate::catalog::unknown_indicator;
+use crate::cache::Generation;
+use crate::catalog::{catalog, unknown_indicator};
 use crate::db::Db;
 use crate::error::{ApiError, Violations};
 use crate::request::page_token;
@@ -76,10 +77,12 @@ impl ObservationQuery {
     }
 
     /// The store filter: codes resolved to every version (and their descendants when asked),
-    /// indicator codes to catalog ids; NOT_FOUND for codes that name nothing.
+    /// indicator codes to ids in the catalog of `generation` (no query per code); NOT_FOUND for
+    /// codes that name nothing.
     async fn resolve(
         &self,
         conn: &mut AsyncMysqlConnection,
+        generation: Option<&Generation>,
     ) -> Result<ObservationFilter, ApiError> {
         let region_ids = if self.region_codes.is_empty() {
             None
@@ -100,13 +103,17 @@ impl ObservationQuery {
         let indicator_ids = if self.indicator_codes.is_empty() {
             None
         } else {
-            let mut ids = Vec::with_capacity(self.indicator_codes.len());
-            for code in &self.indicator_codes {
-                let record = queries::indicator_by_code(conn, code)
-                    .await?
-                    .ok_or_else(|| unknown_indicator(code))?;
-                ids.push(record.id);
-            }
+            let catalog = catalog(generation, conn).await?;
+            let ids = self
+                .indicator_codes
+                .iter()
+                .map(|code| {
+                    catalog
+                        .record(code.as_str())
+                        .map(|record| record.id)
+                        .ok_or_else(|| unknown_indicator(code))
+                })
+                .collect::<Result<_, _>>()?;
             Some(ids)
         };
         Ok(ObservationFilter {
@@ -191,8 +198,12 @@ impl Statistics {
         &self,
         query: ListQuery,
     ) -> Result<pb::ListObservationsResponse, ApiError> {
+        let generation = self.cache.generation(&self.db).await;
         let mut conn = self.db.conn().await?;
-        let filter = query.filter.resolve(&mut conn).await?;
+        let filter = query
+            .filter
+            .resolve(&mut conn, generation.as_deref())
+            .await?;
         let page_size = query.page_size as usize;
         let mut records = queries::list_observations(
             &mut conn,
@@ -227,8 +238,9 @@ impl Statistics {
         query: ExportQuery,
     ) -> Result<ReceiverStream<Result<pb::Observation, Status>>, ApiError> {
         let filter = {
+            let generation = self.cache.generation(&self.db).await;
             let mut conn = self.db.conn().await?;
-            query.0.resolve(&mut conn).await?
+            query.0.resolve(&mut conn, generation.as_deref()).await?
         };
         let (sender, receiver) = mpsc::channel(EXPORT_BUFFER);
         tokio::spawn(export(self.db.clone(), filter, sender).instrument(tracing::Span::current()));

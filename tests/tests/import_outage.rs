@@ -5,7 +5,7 @@
 //!
 //! The time limits guard against hangs; they are not performance assertions.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use ansinh_tests::{
@@ -16,6 +16,44 @@ use ansinh_tests::{
 
 /// How long the importer may take to notice that MySQL is gone and exit.
 const EXIT_LIMIT: Duration = Duration::from_secs(60);
+
+/// `run` once it is mid-run: its transaction is loading the 1.2M rows (for several seconds).
+/// Fails the test if the run ends first, before MySQL was `what`, or has not started loading
+/// after two minutes.
+async fn loading(mut run: Child, database_url: &str, what: &str) -> Child {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !observations_loading(database_url).await {
+        if run.try_wait().expect("polling the importer").is_some() {
+            let output = run.wait_with_output().expect("the importer's output");
+            panic!(
+                "the run ended before MySQL was {what} (no load seen in flight): {}",
+                describe(&output)
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run had not started loading after two minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    run
+}
+
+/// How `run` exited, failing the test (and killing it) if it has not within [`EXIT_LIMIT`] of
+/// `cause`.
+async fn exit_within_limit(run: &mut Child, cause: &str) -> ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = run.try_wait().expect("polling the importer") {
+            return status;
+        }
+        if started.elapsed() > EXIT_LIMIT {
+            let _ = run.kill();
+            panic!("ansinh-import did not exit within {EXIT_LIMIT:?} of {cause}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_killed_mid_run_means_exit_3_and_nothing_landed() {
@@ -30,7 +68,7 @@ async fn mysql_killed_mid_run_means_exit_3_and_nothing_landed() {
     let csv = dir.write("observations.csv", &commune_months_csv(2015..=2024));
     let pid = mariadb.pid().expect("the throwaway MariaDB is running");
 
-    let mut run = Command::new(binary("ansinh-import"))
+    let run = Command::new(binary("ansinh-import"))
         .args(["load", &csv])
         .env("DATABASE_URL", database.url())
         .stdin(Stdio::null())
@@ -39,40 +77,12 @@ async fn mysql_killed_mid_run_means_exit_3_and_nothing_landed() {
         .spawn()
         .expect("starting ansinh-import");
 
-    // Mid-run: the run's transaction is loading the 1.2M rows (for several seconds).
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if observations_loading(database.url()).await {
-            // Let some rows go in first.
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            break;
-        }
-        if run.try_wait().expect("polling the importer").is_some() {
-            let output = run.wait_with_output().expect("the importer's output");
-            panic!(
-                "the run ended before MySQL was killed (no load seen in flight): {}",
-                describe(&output)
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the run had not started loading after two minutes"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let mut run = loading(run, database.url(), "killed").await;
+    // Let some rows go in first.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     send_signal(pid, "KILL");
 
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = run.try_wait().expect("polling the importer") {
-            break status;
-        }
-        if started.elapsed() > EXIT_LIMIT {
-            let _ = run.kill();
-            panic!("ansinh-import did not exit within {EXIT_LIMIT:?} of MySQL's death");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = exit_within_limit(&mut run, "MySQL's death").await;
     let output = run.wait_with_output().expect("the importer's output");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
@@ -195,7 +205,7 @@ async fn mysql_hung_mid_run_means_exit_3_within_the_statement_timeout_and_nothin
 
     let dir = ScratchDir::new("import-hung");
     let csv = dir.write("observations.csv", &commune_months_csv(2015..=2024));
-    let mut run = Command::new(binary("ansinh-import"))
+    let run = Command::new(binary("ansinh-import"))
         .args(["load", "--statement-timeout", TIMEOUT, &csv])
         .env("DATABASE_URL", database.url())
         .env("ANSINH_IMPORT_CONNECT_TIMEOUT", TIMEOUT)
@@ -205,35 +215,11 @@ async fn mysql_hung_mid_run_means_exit_3_within_the_statement_timeout_and_nothin
         .spawn()
         .expect("starting ansinh-import");
 
-    // Mid-run: the run's transaction is loading the 1.2M rows (for several seconds).
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !observations_loading(database.url()).await {
-        if run.try_wait().expect("polling the importer").is_some() {
-            let output = run.wait_with_output().expect("the importer's output");
-            panic!(
-                "the run ended before MySQL was paused (no load seen in flight): {}",
-                describe(&output)
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the run had not started loading after two minutes"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let mut run = loading(run, database.url(), "paused").await;
     let mut paused = PausedDatabase::pause(&mariadb).await;
 
     let started = Instant::now();
-    let status = loop {
-        if let Some(status) = run.try_wait().expect("polling the importer") {
-            break status;
-        }
-        if started.elapsed() > EXIT_LIMIT {
-            let _ = run.kill();
-            panic!("ansinh-import did not exit within {EXIT_LIMIT:?} of MySQL hanging");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = exit_within_limit(&mut run, "MySQL hanging").await;
     let took = started.elapsed();
     paused.resume();
     let output = run.wait_with_output().expect("the importer's output");

@@ -684,6 +684,11 @@ pub fn stderr(output: &Output) -> String {
 /// plain HTTP/1.1: the body, or `None` while nothing answers there (the server binds the port
 /// as it starts). Reading is bounded by ten seconds.
 pub fn scrape_metrics(address: SocketAddr) -> Option<String> {
+    metrics_response(address).map(|(_head, body)| body)
+}
+
+/// [`scrape_metrics`] with the response's head (status line and headers) beside the body.
+pub fn metrics_response(address: SocketAddr) -> Option<(String, String)> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(address).ok()?;
     stream
@@ -694,6 +699,6 @@ pub fn scrape_metrics(address: SocketAddr) -> Option<String> {
         .ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
-    let (_head, body) = response.split_once("\r\n\r\n")?;
-    Some(body.to_owned())
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    Some((head.to_owned(), body.to_owned()))
 }

@@ -4,7 +4,6 @@
 //! the call's request id, which the caller also gets back.
 
 use std::{
-    io::{Read, Write},
     net::{SocketAddr, TcpStream},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -14,7 +13,8 @@ use ansinh_proto::pb::{
     statistics_service_client::StatisticsServiceClient,
 };
 use ansinh_tests::{
-    ScratchDir, ServerProcess, free_port, metric_sample, migrated_database, sample_database, within,
+    ScratchDir, ServerProcess, free_port, metric_sample, metrics_response, migrated_database,
+    sample_database, within,
 };
 use sha2::{Digest, Sha256};
 use tonic::{Code, Request, metadata::MetadataValue};
@@ -23,20 +23,7 @@ const CALL_LIMIT: Duration = Duration::from_secs(20);
 
 /// `GET /metrics` over plain HTTP/1.1: the status line, the content type and the body.
 fn scrape(address: SocketAddr) -> (String, String, String) {
-    let mut stream = TcpStream::connect(address).expect("connecting to the metrics port");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: ansinh\r\nConnection: close\r\n\r\n")
-        .expect("sending the scrape");
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .expect("reading the scrape");
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .expect("an HTTP response with a body");
+    let (head, body) = metrics_response(address).expect("a scrape of the metrics port");
     let status = head.lines().next().unwrap_or_default().to_owned();
     let content_type = head
         .lines()
@@ -46,7 +33,7 @@ fn scrape(address: SocketAddr) -> (String, String, String) {
                 .then(|| value.trim().to_owned())
         })
         .unwrap_or_default();
-    (status, content_type, body.to_owned())
+    (status, content_type, body)
 }
 
 /// The value of the sample written exactly `series` (name and labels), if exposed.

@@ -552,15 +552,13 @@ pub async fn load_reference(conn: &mut AsyncMysqlConnection) -> Result<Reference
         Reference::with_indicators(indicators.into_iter().map(|r| (r.id, r.indicator)))
             .map_err(|e| StoreError::Corrupt(format!("the indicator catalog: {e}")))?;
     for region in db::load_regions(conn).await? {
-        let code = RegionCode::parse(&region.code).map_err(|e| {
+        let corrupt = |e: &dyn std::fmt::Display| {
             StoreError::Corrupt(format!("region {} (id {}): {e}", region.code, region.id))
-        })?;
-        let level: RegionLevel = region.level.parse().map_err(|e| {
-            StoreError::Corrupt(format!("region {} (id {}): {e}", region.code, region.id))
-        })?;
-        let validity = Validity::new(region.valid_from, region.valid_to).map_err(|e| {
-            StoreError::Corrupt(format!("region {} (id {}): {e}", region.code, region.id))
-        })?;
+        };
+        let code = RegionCode::parse(&region.code).map_err(|e| corrupt(&e))?;
+        let level: RegionLevel = region.level.parse().map_err(|e| corrupt(&e))?;
+        let validity =
+            Validity::new(region.valid_from, region.valid_to).map_err(|e| corrupt(&e))?;
         reference.add_region(KnownRegion {
             id: region.id,
             code,

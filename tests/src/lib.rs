@@ -464,13 +464,33 @@ impl PrivateStack {
 /// Runs `command` to completion with no input, failing the test if it takes longer than
 /// `limit` (the child is killed first).
 pub fn output_within(command: &mut Command, limit: Duration) -> Output {
-    use std::io::Read;
+    run_within(command, None, limit)
+}
+
+/// [`output_within`] with `input` on the command's standard input (a pipe).
+pub fn output_with_input_within(command: &mut Command, input: &[u8], limit: Duration) -> Output {
+    run_within(command, Some(input.to_vec()), limit)
+}
+
+fn run_within(command: &mut Command, input: Option<Vec<u8>>, limit: Duration) -> Output {
+    use std::io::{Read, Write};
     let mut child = command
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    // A writer of its own, so that a child that never reads cannot block the test.
+    let writer = input.map(|input| {
+        let mut stdin = child.stdin.take().expect("a stdin pipe");
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        })
+    });
     // Read both pipes while waiting, so a chatty child cannot block on a full pipe.
     let read = |pipe: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
@@ -505,6 +525,9 @@ pub fn output_within(command: &mut Command, limit: Duration) -> Output {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
+    if let Some(writer) = writer {
+        let _ = writer.join();
+    }
     Output {
         status,
         stdout: stdout.join().unwrap_or_default(),

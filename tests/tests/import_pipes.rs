@@ -5,13 +5,12 @@
 //! The time limits guard against a run that waits for ever for a second writer; they are not
 //! performance assertions.
 
-use std::io::{Read, Write};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 use ansinh_tests::{
-    ScratchDir, TestDatabase, binary, describe, import, migrated_database, output_within, stderr,
-    stdout,
+    ScratchDir, TestDatabase, binary, describe, import, migrated_database,
+    output_with_input_within, output_within, stderr, stdout,
 };
 
 /// How long a small run may take before the test calls it hung.
@@ -81,49 +80,15 @@ fn load_fifo(database_url: &str, path: &std::path::Path, contents: &'static str)
 
 /// Runs `ansinh-import` with `args`, `input` on its standard input (a pipe), within `limit`.
 fn import_with_input(database_url: &str, args: &[&str], input: &[u8], limit: Duration) -> Output {
-    let mut child = Command::new(binary("ansinh-import"))
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        // Info, for the line that says the input is being sorted in memory.
-        .env("RUST_LOG", "ansinh_importer=info")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting ansinh-import");
-    let mut stdin = child.stdin.take().expect("a stdin pipe");
-    let input = input.to_vec();
-    // A writer of its own, so that a child that never reads cannot block the test.
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            bytes
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().expect("a stdout pipe")));
-    let err = drain(Box::new(child.stderr.take().expect("a stderr pipe")));
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("polling ansinh-import") {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("ansinh-import {args:?} did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let _ = writer.join();
-    Output {
-        status,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    }
+    output_with_input_within(
+        Command::new(binary("ansinh-import"))
+            .args(args)
+            .env("DATABASE_URL", database_url)
+            // Info, for the line that says the input is being sorted in memory.
+            .env("RUST_LOG", "ansinh_importer=info"),
+        input,
+        limit,
+    )
 }
 
 #[tokio::test]

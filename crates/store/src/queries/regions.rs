@@ -349,17 +349,6 @@ fn lineage_kind(row: &LineageRow) -> Result<LineageKind, StoreError> {
     })
 }
 
-/// Every region version's id and name: the importer names the versions a code's territory
-/// passed to when a row uses the code on a day it is not valid (some 14,000 rows, one query).
-pub async fn region_names(
-    conn: &mut AsyncMysqlConnection,
-) -> Result<Vec<(u32, String)>, StoreError> {
-    Ok(regions::table
-        .select((regions::id, regions::name))
-        .load(conn)
-        .await?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

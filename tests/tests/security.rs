@@ -578,7 +578,7 @@ fn unusable_settings_stop_the_server_with_a_message_naming_the_file() {
 }
 
 /// Runs the server with `database_url` and `env`, expecting it to refuse to start as a usage
-/// error (exit code 2) within a few seconds; returns its stderr.
+/// error (exit code 2) instead of serving (bounded by 30 s, a hang); returns its stderr.
 fn usage_error(database_url: &str, env: &[(&str, &str)]) -> String {
     let mut command = Command::new(binary("ansinh-server"));
     command
@@ -586,18 +586,12 @@ fn usage_error(database_url: &str, env: &[(&str, &str)]) -> String {
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "info")
         .envs(env.iter().copied());
-    let started = std::time::Instant::now();
     let output = output_within(&mut command, Duration::from_secs(30));
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(
         output.status.code(),
         Some(2),
         "DATABASE_URL={database_url:?} {env:?}: {stderr}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
     );
     assert!(!stderr.contains("serving"), "{stderr}");
     stderr

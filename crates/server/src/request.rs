@@ -8,6 +8,9 @@ use ansinh_store::queries::EndWindow;
 
 use crate::error::{ApiError, Violations};
 
+/// What a RegionLevel field accepts, for its violations.
+pub const REGION_LEVELS: &str = "use REGION_LEVEL_NATION, REGION_LEVEL_PROVINCE, REGION_LEVEL_DISTRICT, REGION_LEVEL_COMMUNE or REGION_LEVEL_GROUP";
+
 /// The default and the largest page size (AIP-158).
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// See [`DEFAULT_PAGE_SIZE`].
@@ -85,7 +88,10 @@ impl Violations {
     pub fn level(&mut self, field: &str, value: i32) -> Option<RegionLevel> {
         match pb::RegionLevel::try_from(value) {
             Err(_) => {
-                self.add(field, format!("{value} is not a RegionLevel value"));
+                self.add(
+                    field,
+                    format!("{value} is not a RegionLevel value; {REGION_LEVELS}"),
+                );
                 None
             }
             Ok(level) => {

@@ -16,7 +16,7 @@ use crate::{
     cache::{Cache, RegionIndex},
     db::Db,
     error::{ApiError, Violations},
-    request::page_token,
+    request::{REGION_LEVELS, page_token},
 };
 
 /// The most codes one ConvertRegionCodes call converts: every commune of both generations.
@@ -224,7 +224,8 @@ impl pb::region_service_server::RegionService for Regions {
         let level = violations
             .check(
                 "level",
-                pb::RegionLevel::try_from(request.level).map_err(|_| "is not a RegionLevel value"),
+                pb::RegionLevel::try_from(request.level)
+                    .map_err(|_| format!("is not a RegionLevel value; {REGION_LEVELS}")),
             )
             .and_then(region_level);
         let as_of = violations.date_or_today("as_of", &request.as_of);
